@@ -1,0 +1,65 @@
+import type { Command } from '../commands/command.js';
+import type { Failure } from '../failures/failure.js';
+import type { JsonValue } from '../history/history-event.js';
+import type { TaskWire } from '../tasks/task.js';
+
+/** `POST /v1/workflows/workers/register`: opens a worker session. */
+export interface RegisterWorkerRequest {
+  worker_name: string;
+  deployment_name: string;
+  sdk_version: string;
+  workflows: { name: string }[];
+  activities: { name: string }[];
+  max_concurrent_workflow_tasks: number;
+  max_concurrent_activity_tasks: number;
+}
+
+/** The session the platform opened. */
+export interface RegisterWorkerResponse {
+  worker_id: string;
+  namespace: string;
+  /** How often the worker must heartbeat. */
+  heartbeat_interval_ms: number;
+  /** A session not heard from for this long expires. */
+  session_timeout_ms: number;
+  /** Longest a poll is held open waiting for a task. */
+  poll_wait_ms: number;
+  warnings: string[];
+}
+
+/** How many more tasks of each kind the worker can take now. */
+export interface TaskSlots {
+  max_workflow_tasks: number;
+  max_activity_tasks: number;
+}
+
+/** `POST /v1/workflows/tasks/poll`: held until a task is available or `wait_ms` passes. */
+export interface PollTasksRequest extends TaskSlots {
+  worker_id: string;
+  wait_ms?: number;
+}
+
+/** The tasks leased to the caller; empty when the wait ended with none. */
+export interface TasksResponse {
+  tasks: TaskWire[];
+}
+
+/**
+ * `POST /v1/workflows/tasks/complete`. A workflow task's completion carries `commands`,
+ * an activity task's carries `result`. `next` asks for more tasks in the same round trip.
+ */
+export interface CompleteTaskRequest {
+  worker_id: string;
+  task_token: string;
+  commands?: Command[];
+  result?: JsonValue | null;
+  next?: TaskSlots;
+}
+
+/** `POST /v1/workflows/tasks/fail`. */
+export interface FailTaskRequest {
+  worker_id: string;
+  task_token: string;
+  failure: Failure;
+  next?: TaskSlots;
+}
