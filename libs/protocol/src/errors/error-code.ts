@@ -17,7 +17,6 @@ export const ErrorCode = {
   TaskNotFound: 'WF_TASK_NOT_FOUND',
   TaskTokenStale: 'WF_TASK_TOKEN_STALE',
   TaskTokenInvalid: 'WF_TASK_TOKEN_INVALID',
-  ResultTimeout: 'WF_RESULT_TIMEOUT',
   Internal: 'WF_INTERNAL',
   Unavailable: 'WF_UNAVAILABLE',
 } as const;
@@ -40,7 +39,6 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   WF_TASK_NOT_FOUND: 404,
   WF_TASK_TOKEN_STALE: 409,
   WF_TASK_TOKEN_INVALID: 400,
-  WF_RESULT_TIMEOUT: 408,
   WF_INTERNAL: 500,
   WF_UNAVAILABLE: 503,
 };
