@@ -1,0 +1,34 @@
+import { SetMetadata } from '@nestjs/common';
+import type { Duration } from '#workflows/protocol';
+import { ACTIVITY_METADATA } from '../workflows.constants.js';
+
+/** How an activity is retried. Every field is optional; the defaults are Temporal's. */
+export interface RetryPolicy {
+  /** Wait before the first retry. @default '1s' */
+  initialInterval?: Duration;
+  /** Each wait is the previous one times this. @default 2 */
+  backoffCoefficient?: number;
+  /** Longest wait between attempts. @default 100 × initialInterval */
+  maximumInterval?: Duration;
+  /** Attempts in all, the first included; 0 means unlimited. @default 0 */
+  maximumAttempts?: number;
+  /** Error types (`error.name`, or `ApplicationFailure`'s `type`) that are never retried. @default [] */
+  nonRetryableErrorTypes?: string[];
+}
+
+/** Options of {@link Activity}, also accepted per call by `withOptions`. */
+export interface ActivityOptions {
+  /** The name the activity is scheduled by. @default the method name */
+  name?: string;
+  /** Longest one attempt may run. @default '5m' */
+  startToCloseTimeout?: Duration;
+  retry?: RetryPolicy;
+}
+
+/**
+ * Marks a method of an injectable provider as an activity: real work (I/O) that a workflow
+ * schedules and whose result is recorded once.
+ */
+export function Activity(options: ActivityOptions = {}): MethodDecorator {
+  return SetMetadata(ACTIVITY_METADATA, options);
+}

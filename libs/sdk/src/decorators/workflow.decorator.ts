@@ -1,0 +1,18 @@
+import { Injectable, Scope, SetMetadata, applyDecorators } from '@nestjs/common';
+import { WORKFLOW_METADATA } from '../workflows.constants.js';
+
+/** Options of {@link Workflow}. */
+export interface WorkflowOptions {
+  /** The name executions are started by. @default the class name */
+  name?: string;
+}
+
+/**
+ * Marks a class as a workflow: deterministic orchestration with one `@Run()` method. One
+ * instance is made per execution; its constructor receives `WorkflowContext` and typed proxies
+ * of activity providers. List the class in a module's `providers`: Nest never instantiates it
+ * (it is scoped to an execution), the worker does.
+ */
+export function Workflow(options: WorkflowOptions = {}): ClassDecorator {
+  return applyDecorators(SetMetadata(WORKFLOW_METADATA, options), Injectable({ scope: Scope.REQUEST }));
+}

@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import type { LoggerService } from '@nestjs/common';
+import { startPlatform } from '#workflows/platform';
+import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
+
+/** The platform running inside the worker app's process. */
+export interface EmbeddedPlatform {
+  url: string;
+  apiKey: string;
+  /** True when the key was generated because none was configured. */
+  generatedKey: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the platform in this process (SQLite, 127.0.0.1) for a worker app with no
+ * `SERVER_URL`. The configured key maps to the development namespace; with none, a key is
+ * generated for this run. This is the one place the SDK imports the platform.
+ */
+export async function startEmbeddedPlatform(options: ResolvedWorkflowsOptions, logger: LoggerService): Promise<EmbeddedPlatform> {
+  const generatedKey = options.apiKey === null;
+  const apiKey = options.apiKey ?? `wf_${randomBytes(24).toString('base64url')}`;
+  const { host, port, databasePath, namespace } = options.embedded;
+  const platform = await startPlatform({
+    host,
+    port,
+    databasePath,
+    apiKeys: [{ key: apiKey, namespace }],
+    logger,
+  });
+  return { url: platform.url, apiKey, generatedKey, close: () => platform.close() };
+}

@@ -1,0 +1,31 @@
+export { ActivityContext, type ActivityInfo } from './activity/activity-context.js';
+export { WorkflowHandle } from './client/workflow-handle.js';
+export {
+  WorkflowsClient,
+  type StartWorkflowOptions,
+  type WorkflowReference,
+  type WorkflowsClientOptions,
+} from './client/workflows-client.js';
+export { Activity, type ActivityOptions, type RetryPolicy } from './decorators/activity.decorator.js';
+export { Run } from './decorators/run.decorator.js';
+export { Workflow, type WorkflowOptions } from './decorators/workflow.decorator.js';
+export { WorkflowsDiscoveryError } from './discovery/workflows-discovery.error.js';
+export { ActivityFailure } from './errors/activity-failure.js';
+export { ApplicationFailure, type ApplicationFailureOptions } from './errors/application-failure.js';
+export { NonDeterminismError } from './errors/non-determinism.error.js';
+export { WorkflowFailedError } from './errors/workflow-failed.error.js';
+export { WorkflowsApiError } from './errors/workflows-api.error.js';
+export {
+  DEFAULT_EMBEDDED_PORT,
+  WorkflowsOptionsError,
+  resolveWorkflowsOptions,
+  type EmbeddedPlatformOptions,
+  type ResolvedWorkflowsOptions,
+  type WorkflowsModuleOptions,
+} from './options/workflows-options.js';
+export { runWorker, type RunWorkerOptions, type RunningWorker } from './run-worker.js';
+export { withOptions } from './runtime/activity-proxy.js';
+export { PayloadSerializationError } from './runtime/payload.js';
+export { WorkflowContext } from './runtime/workflow-context.js';
+export type { WorkflowInfo } from './runtime/workflow-info.js';
+export { WorkflowsModule } from './workflows.module.js';

@@ -1,0 +1,51 @@
+import { hostname } from 'node:os';
+import { DEFAULT_EMBEDDED_PORT, WorkflowsOptionsError, resolveWorkflowsOptions } from './workflows-options.js';
+
+describe('resolveWorkflowsOptions', () => {
+  it('defaults to the embedded platform, a default deployment and the host name', () => {
+    const options = resolveWorkflowsOptions({}, {});
+    expect(options).toMatchObject({
+      apiKey: null,
+      serverUrl: null,
+      deploymentName: 'default',
+      workerName: hostname(),
+      worker: true,
+      embedded: { host: '127.0.0.1', port: DEFAULT_EMBEDDED_PORT, databasePath: '.workflows/platform.db', namespace: 'default' },
+    });
+  });
+
+  it('reads Mistral-style environment variables', () => {
+    const options = resolveWorkflowsOptions(
+      {},
+      { MISTRAL_API_KEY: 'k1', SERVER_URL: 'http://10.0.0.1:7420/', DEPLOYMENT_NAME: 'blue', WORKER_NAME: 'w-7', WORKFLOWS_PORT: '9000' },
+    );
+    expect(options).toMatchObject({ apiKey: 'k1', serverUrl: 'http://10.0.0.1:7420', deploymentName: 'blue', workerName: 'w-7' });
+    expect(options.embedded.port).toBe(9000);
+  });
+
+  it('prefers explicit options over the environment', () => {
+    const options = resolveWorkflowsOptions({ apiKey: 'mine', deploymentName: 'green' }, { MISTRAL_API_KEY: 'env', DEPLOYMENT_NAME: 'blue' });
+    expect(options.apiKey).toBe('mine');
+    expect(options.deploymentName).toBe('green');
+  });
+
+  it('lists every problem in one error', () => {
+    let error: unknown;
+    try {
+      resolveWorkflowsOptions(
+        { maxConcurrentActivityTasks: 0, workerName: 'bad\nname' },
+        { SERVER_URL: 'ftp://x', WORKFLOWS_PORT: '70000' },
+      );
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(WorkflowsOptionsError);
+    expect((error as WorkflowsOptionsError).problems).toEqual([
+      "serverUrl (SERVER_URL) must be an http:// or https:// URL, got 'ftp://x'",
+      'apiKey (MISTRAL_API_KEY) is required when serverUrl (SERVER_URL) is set',
+      'workerName (WORKER_NAME) must not contain control characters',
+      "embedded.port (WORKFLOWS_PORT) must be a port number 0-65535, got '70000'",
+      'maxConcurrentActivityTasks must be a whole number >= 1, got 0',
+    ]);
+  });
+});

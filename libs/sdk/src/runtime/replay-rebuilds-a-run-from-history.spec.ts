@@ -1,0 +1,165 @@
+import 'reflect-metadata';
+import { Injectable } from '@nestjs/common';
+import { CommandType, EventType, type HistoryEvent, type NewEvent, type RetryPolicyWire } from '#workflows/protocol';
+import { Activity } from '../decorators/activity.decorator.js';
+import { WorkflowRegistry, type WorkflowDefinition } from '../discovery/workflow-registry.js';
+import { ActivityFailure } from '../errors/activity-failure.js';
+import { NonDeterminismError } from '../errors/non-determinism.error.js';
+import { withOptions } from './activity-proxy.js';
+import { replayWorkflowTask } from './workflow-replayer.js';
+import { WorkflowRun } from './workflow-run.js';
+
+@Injectable()
+class Steps {
+  @Activity() async first(n: number): Promise<number> {
+    return n;
+  }
+  @Activity({ startToCloseTimeout: '2s' }) async second(n: number): Promise<number> {
+    return n;
+  }
+}
+
+class SequentialWorkflow {
+  constructor(readonly steps: Steps) {}
+  async run(input: { n: number }): Promise<number> {
+    const a = await this.steps.first(input.n);
+    const b = await this.steps.second(a + 1);
+    return a + b;
+  }
+}
+
+class ReorderedWorkflow {
+  constructor(readonly steps: Steps) {}
+  async run(input: { n: number }): Promise<number> {
+    return (await this.steps.second(input.n)) + (await this.steps.first(1));
+  }
+}
+
+class CatchingWorkflow {
+  constructor(readonly steps: Steps) {}
+  async run(): Promise<string> {
+    try {
+      await withOptions(this.steps, { startToCloseTimeout: '9s' }).first(1);
+      return 'no error';
+    } catch (error) {
+      return `caught ${(error as ActivityFailure).name}: ${(error as ActivityFailure).failure.message} (cause ${(error as Error).cause instanceof Error})`;
+    }
+  }
+}
+
+const retry: RetryPolicyWire = {
+  initial_interval_ms: 1000,
+  backoff_coefficient: 2,
+  maximum_interval_ms: 100000,
+  maximum_attempts: 0,
+  non_retryable_error_types: [],
+};
+
+function history(...events: NewEvent[]): HistoryEvent[] {
+  return events.map((event, index) => ({ ...event, event_id: index + 1, event_timestamp: '2026-01-01T00:00:00.000Z' }) as HistoryEvent);
+}
+
+const started = (input: unknown): NewEvent => ({
+  event_type: EventType.WorkflowExecutionStarted,
+  attributes: { workflow_name: 'wf', deployment_name: null, input: input as never, run_id: 'r1' },
+});
+const taskCompleted = (lastSeen: number): NewEvent => ({
+  event_type: EventType.WorkflowTaskCompleted,
+  attributes: { last_seen_event_id: lastSeen, worker_name: 'w', attempt: 1 },
+});
+const scheduled = (id: number, name: string, input: unknown[]): NewEvent => ({
+  event_type: EventType.ActivityTaskScheduled,
+  attributes: { activity_id: id, activity_name: name, input: input as never, start_to_close_timeout_ms: 300000, retry },
+});
+const completed = (scheduledEventId: number, id: number, result: unknown): NewEvent => ({
+  event_type: EventType.ActivityTaskCompleted,
+  attributes: { scheduled_event_id: scheduledEventId, activity_id: id, attempt: 1, result: result as never },
+});
+
+function runOf(metatype: WorkflowDefinition['metatype']): WorkflowRun {
+  const registry = new WorkflowRegistry();
+  registry.addActivity({ name: 'first', provider: Steps, methodName: 'first', options: {}, isStatic: true });
+  registry.addActivity({ name: 'second', provider: Steps, methodName: 'second', options: { startToCloseTimeout: '2s' }, isStatic: true });
+  const definition: WorkflowDefinition = { name: 'wf', metatype, runMethod: 'run', params: [{ kind: 'activities', provider: Steps }] };
+  return new WorkflowRun(definition, registry, { workflowName: 'wf', executionId: 'e1', runId: 'r1', taskAttempt: 1 });
+}
+
+describe('replayWorkflowTask', () => {
+  it('answers the first task with the first activity', async () => {
+    const commands = await replayWorkflowTask(runOf(SequentialWorkflow), history(started({ n: 5 })));
+    expect(commands).toEqual([
+      {
+        type: CommandType.ScheduleActivity,
+        activity_id: 1,
+        activity_name: 'first',
+        input: [5],
+        start_to_close_timeout_ms: 300000,
+        retry,
+      },
+    ]);
+  });
+
+  it('replays recorded results and continues where history ends', async () => {
+    const recorded = history(
+      started({ n: 5 }), // 1
+      taskCompleted(1), // 2
+      scheduled(1, 'first', [5]), // 3
+      { event_type: EventType.ActivityTaskStarted, attributes: { scheduled_event_id: 3, activity_id: 1, attempt: 1, worker_name: 'w' } }, // 4
+      completed(3, 1, 5), // 5
+      taskCompleted(5), // 6
+      scheduled(2, 'second', [6]), // 7
+      completed(7, 2, 6), // 8
+    );
+    const commands = await replayWorkflowTask(runOf(SequentialWorkflow), recorded);
+    expect(commands).toEqual([{ type: CommandType.CompleteWorkflow, result: 11 }]);
+  });
+
+  it('leaves a result that arrived during a task to the next task, as the original run saw it', async () => {
+    // The second task was handed events up to 3 only; event 5's result reaches the workflow after it.
+    const recorded = history(
+      started({ n: 5 }), // 1
+      taskCompleted(1), // 2
+      scheduled(1, 'first', [5]), // 3
+      completed(3, 1, 5), // 4
+    );
+    const commands = await replayWorkflowTask(runOf(SequentialWorkflow), recorded);
+    expect(commands.map((c) => c.type)).toEqual([CommandType.ScheduleActivity]);
+    expect(commands[0]).toMatchObject({ activity_name: 'second', input: [6], start_to_close_timeout_ms: 2000 });
+  });
+
+  it('detects a command that differs from the recorded one and names both', async () => {
+    const recorded = history(started({ n: 5 }), taskCompleted(1), scheduled(1, 'first', [5]), completed(3, 1, 5));
+    await expect(replayWorkflowTask(runOf(ReorderedWorkflow), recorded)).rejects.toThrow(NonDeterminismError);
+    await expect(replayWorkflowTask(runOf(ReorderedWorkflow), recorded)).rejects.toThrow(
+      /command #1 is SCHEDULE_ACTIVITY second #1 but history recorded ACTIVITY_TASK_SCHEDULED first #1 \(event 3\)/,
+    );
+  });
+
+  it('gives the workflow a catchable ActivityFailure whose cause is the activity error', async () => {
+    const recorded = history(started(null), taskCompleted(1), scheduled(1, 'first', [1]), {
+      event_type: EventType.ActivityTaskFailed,
+      attributes: { scheduled_event_id: 3, activity_id: 1, attempt: 3, failure: { type: 'PaymentDeclined', message: 'card declined' } },
+    });
+    const commands = await replayWorkflowTask(runOf(CatchingWorkflow), recorded);
+    expect(commands).toEqual([
+      { type: CommandType.CompleteWorkflow, result: 'caught ActivityFailure: card declined (cause true)' },
+    ]);
+  });
+
+  it('fails the workflow with a structured failure when run() throws', async () => {
+    class Throwing {
+      async run(): Promise<void> {
+        throw new RangeError('bad order');
+      }
+    }
+    const registry = new WorkflowRegistry();
+    const run = new WorkflowRun({ name: 'wf', metatype: Throwing, runMethod: 'run', params: [] }, registry, {
+      workflowName: 'wf',
+      executionId: 'e1',
+      runId: 'r1',
+      taskAttempt: 1,
+    });
+    const [command] = await replayWorkflowTask(run, history(started(null)));
+    expect(command).toMatchObject({ type: CommandType.FailWorkflow, failure: { type: 'RangeError', message: 'bad order' } });
+  });
+});

@@ -1,0 +1,120 @@
+import { Pool } from 'undici';
+import type {
+  CompleteTaskRequest,
+  ExecuteWorkflowRequest,
+  ExecutionWire,
+  FailTaskRequest,
+  HistoryPageWire,
+  PollTasksRequest,
+  RegisterWorkerRequest,
+  RegisterWorkerResponse,
+  RunsPageWire,
+  TasksResponse,
+  WhoAmIWire,
+  WorkflowsListWire,
+} from '#workflows/protocol';
+import { WorkflowsApiError } from '../errors/workflows-api.error.js';
+import type { PlatformTransport } from './platform-transport.js';
+
+/** Options of {@link HttpPlatformTransport}. */
+export interface HttpTransportOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Keep-alive connections to the platform. @default 32 */
+  connections?: number;
+}
+
+/** The platform's REST API over HTTP/1.1 keep-alive connections (undici). */
+export class HttpPlatformTransport implements PlatformTransport {
+  readonly baseUrl: string;
+  private readonly pool: Pool;
+  private readonly authorization: string;
+
+  constructor(options: HttpTransportOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    const origin = new URL(this.baseUrl);
+    this.pool = new Pool(origin.origin, {
+      connections: options.connections ?? 32,
+      keepAliveTimeout: 60_000,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    this.authorization = `Bearer ${options.apiKey}`;
+  }
+
+  whoami(): Promise<WhoAmIWire> {
+    return this.call('GET', '/v1/workflows/workers/whoami');
+  }
+
+  listWorkflows(): Promise<WorkflowsListWire> {
+    return this.call('GET', '/v1/workflows');
+  }
+
+  execute(workflowName: string, body: ExecuteWorkflowRequest): Promise<ExecutionWire> {
+    return this.call('POST', `/v1/workflows/${encodeURIComponent(workflowName)}/execute`, body);
+  }
+
+  getExecution(executionId: string, waitSeconds?: number): Promise<ExecutionWire> {
+    const query = waitSeconds ? `?wait_seconds=${waitSeconds}` : '';
+    return this.call('GET', `/v1/workflows/executions/${encodeURIComponent(executionId)}${query}`);
+  }
+
+  getHistory(executionId: string, pageToken?: string): Promise<HistoryPageWire> {
+    const query = pageToken ? `?page_size=1000&next_page_token=${encodeURIComponent(pageToken)}` : '?page_size=1000';
+    return this.call('GET', `/v1/workflows/executions/${encodeURIComponent(executionId)}/history${query}`);
+  }
+
+  listRuns(query: Record<string, string | number | undefined>): Promise<RunsPageWire> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    const text = params.toString();
+    return this.call('GET', `/v1/workflows/runs${text ? `?${text}` : ''}`);
+  }
+
+  register(body: RegisterWorkerRequest): Promise<RegisterWorkerResponse> {
+    return this.call('POST', '/v1/workflows/workers/register', body);
+  }
+
+  async heartbeat(workerId: string): Promise<void> {
+    await this.call('POST', `/v1/workflows/workers/${encodeURIComponent(workerId)}/heartbeat`, {});
+  }
+
+  poll(body: PollTasksRequest, signal?: AbortSignal): Promise<TasksResponse> {
+    return this.call('POST', '/v1/workflows/tasks/poll', body, signal);
+  }
+
+  complete(body: CompleteTaskRequest): Promise<TasksResponse> {
+    return this.call('POST', '/v1/workflows/tasks/complete', body);
+  }
+
+  fail(body: FailTaskRequest): Promise<TasksResponse> {
+    return this.call('POST', '/v1/workflows/tasks/fail', body);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = { authorization: this.authorization };
+    let payload: string | undefined;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+    const response = await this.pool.request({ method, path, headers, body: payload, signal });
+    const text = await response.body.text();
+    if (response.statusCode >= 400) throw toApiError(response.statusCode, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+function toApiError(status: number, text: string): WorkflowsApiError {
+  try {
+    const body = JSON.parse(text) as { code?: unknown; detail?: unknown };
+    if (typeof body.code === 'string') return new WorkflowsApiError(status, body.code, String(body.detail ?? ''));
+  } catch {
+    // Not our error shape (a proxy in between, say): report the raw text below.
+  }
+  return new WorkflowsApiError(status, 'WF_HTTP_ERROR', text.slice(0, 500) || `HTTP ${status}`);
+}

@@ -1,0 +1,34 @@
+import type {
+  CompleteTaskRequest,
+  ExecuteWorkflowRequest,
+  ExecutionWire,
+  FailTaskRequest,
+  HistoryPageWire,
+  PollTasksRequest,
+  RegisterWorkerRequest,
+  RegisterWorkerResponse,
+  RunsPageWire,
+  TasksResponse,
+  WhoAmIWire,
+  WorkflowsListWire,
+} from '#workflows/protocol';
+
+/**
+ * Everything the SDK asks of the platform. The HTTP implementation is the real one; this
+ * interface is the declared seam where tests may put a fake.
+ */
+export interface PlatformTransport {
+  readonly baseUrl: string;
+  whoami(): Promise<WhoAmIWire>;
+  listWorkflows(): Promise<WorkflowsListWire>;
+  execute(workflowName: string, body: ExecuteWorkflowRequest): Promise<ExecutionWire>;
+  getExecution(executionId: string, waitSeconds?: number): Promise<ExecutionWire>;
+  getHistory(executionId: string, pageToken?: string): Promise<HistoryPageWire>;
+  listRuns(query: Record<string, string | number | undefined>): Promise<RunsPageWire>;
+  register(body: RegisterWorkerRequest): Promise<RegisterWorkerResponse>;
+  heartbeat(workerId: string): Promise<void>;
+  poll(body: PollTasksRequest, signal?: AbortSignal): Promise<TasksResponse>;
+  complete(body: CompleteTaskRequest): Promise<TasksResponse>;
+  fail(body: FailTaskRequest): Promise<TasksResponse>;
+  close(): Promise<void>;
+}

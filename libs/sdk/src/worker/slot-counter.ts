@@ -1,0 +1,50 @@
+import type { TaskKind, TaskSlots } from '#workflows/protocol';
+
+/**
+ * Counts a worker's capacity per task kind: running tasks plus slots reserved by requests
+ * still in flight (a poll, or a completion that asks for the next tasks).
+ */
+export class SlotCounter {
+  private readonly used: Record<TaskKind, number> = { workflow: 0, activity: 0 };
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly limits: Record<TaskKind, number>) {}
+
+  /** Reserves every free slot and returns how many of each kind were reserved. */
+  reserveFree(): TaskSlots {
+    const slots = { max_workflow_tasks: this.free('workflow'), max_activity_tasks: this.free('activity') };
+    this.used.workflow += slots.max_workflow_tasks;
+    this.used.activity += slots.max_activity_tasks;
+    return slots;
+  }
+
+  /** Returns reserved slots that no task came for. */
+  release(kind: TaskKind, count = 1): void {
+    if (count <= 0) return;
+    this.used[kind] -= count;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Slots of `kind` neither running nor reserved. */
+  free(kind: TaskKind): number {
+    return this.limits[kind] - this.used[kind];
+  }
+
+  /** Slots in use (running or reserved), both kinds. */
+  get inUse(): number {
+    return this.used.workflow + this.used.activity;
+  }
+
+  /** Resolves when some slot is free. */
+  whenFree(): Promise<void> {
+    if (this.free('workflow') > 0 || this.free('activity') > 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Resolves when no slot is in use. */
+  async whenIdle(): Promise<void> {
+    while (this.inUse > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+}

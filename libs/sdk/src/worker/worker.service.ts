@@ -1,0 +1,220 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { Observable, Subject, mergeMap, type Subscription } from 'rxjs';
+import {
+  ErrorCode,
+  type RegisterWorkerResponse,
+  type TaskKind,
+  type TaskSlots,
+  type TaskWire,
+  type TasksResponse,
+} from '#workflows/protocol';
+import { WorkflowRegistry } from '../discovery/workflow-registry.js';
+import { WorkflowsExplorer } from '../discovery/workflows.explorer.js';
+import { WorkflowsApiError } from '../errors/workflows-api.error.js';
+import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
+import { PlatformConnection } from '../transport/platform-connection.js';
+import { RESOLVED_WORKFLOWS_OPTIONS, SDK_VERSION } from '../workflows.constants.js';
+import { ActivityTaskExecutor } from './activity-task.executor.js';
+import { SlotCounter } from './slot-counter.js';
+import { WorkflowTaskExecutor } from './workflow-task.executor.js';
+
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * The worker's lifecycle: discovers at module init, registers and polls at bootstrap, stops
+ * polling and drains before shutdown, closes the connection at shutdown. Tasks flow from the
+ * poll loop (an Observable) and from completion responses into one `tasks$` stream, which
+ * runs them on the executors within the configured slots.
+ */
+@Injectable()
+export class WorkerService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('Worker');
+  private readonly slots: SlotCounter;
+  private readonly tasks$ = new Subject<TaskWire>();
+  private readonly shutdown = new AbortController();
+  private session: RegisterWorkerResponse | null = null;
+  private registering: Promise<void> | null = null;
+  private subscription: Subscription | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private abortPoll: AbortController | null = null;
+
+  constructor(
+    @Inject(RESOLVED_WORKFLOWS_OPTIONS) private readonly options: ResolvedWorkflowsOptions,
+    private readonly connection: PlatformConnection,
+    private readonly explorer: WorkflowsExplorer,
+    private readonly registry: WorkflowRegistry,
+    private readonly workflowTasks: WorkflowTaskExecutor,
+    private readonly activityTasks: ActivityTaskExecutor,
+  ) {
+    this.slots = new SlotCounter({
+      workflow: options.maxConcurrentWorkflowTasks,
+      activity: options.maxConcurrentActivityTasks,
+    });
+  }
+
+  /** The session id the platform gave this worker, once registered. */
+  get workerId(): string | null {
+    return this.session?.worker_id ?? null;
+  }
+
+  onModuleInit(): void {
+    this.explorer.explore(this.registry);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.options.worker) return;
+    if (this.registry.workflows.size === 0 && this.registry.activities.size === 0) {
+      this.logger.warn('No @Workflow() classes or @Activity() methods found: this app will not poll for tasks');
+      return;
+    }
+    await this.register();
+    this.subscription = this.tasks$.pipe(mergeMap((task) => this.run(task))).subscribe();
+    this.subscription.add(this.poll$().subscribe((task) => this.tasks$.next(task)));
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.session!.heartbeat_interval_ms);
+    this.heartbeatTimer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.subscription) return;
+    this.stopping = true;
+    const idle = this.slots.whenIdle();
+    const grace = new Promise<'grace'>((resolve) => setTimeout(() => resolve('grace'), this.options.shutdownGraceMs).unref());
+    this.abortPoll?.abort();
+    if ((await Promise.race([idle, grace])) === 'grace') {
+      this.logger.warn(`Shutdown grace period of ${this.options.shutdownGraceMs} ms ended with ${this.slots.inUse} task(s) running`);
+    }
+    this.shutdown.abort();
+    this.subscription.unsubscribe();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** Polls while slots are free; emits each leased task. */
+  private poll$(): Observable<TaskWire> {
+    return new Observable<TaskWire>((subscriber) => {
+      let failures = 0;
+      const loop = async (): Promise<void> => {
+        while (!this.stopping) {
+          await this.slots.whenFree();
+          if (this.stopping) break;
+          const reserved = this.slots.reserveFree();
+          this.abortPoll = new AbortController();
+          try {
+            const response = await this.connection.transport.poll(
+              { worker_id: this.session!.worker_id, wait_ms: this.options.pollWaitMs, ...reserved },
+              this.abortPoll.signal,
+            );
+            failures = 0;
+            this.accept(reserved, response, (task) => subscriber.next(task));
+          } catch (error) {
+            this.releaseAll(reserved);
+            if (this.stopping) break;
+            await this.recover(error, ++failures);
+          }
+        }
+        subscriber.complete();
+      };
+      void loop();
+      return () => this.abortPoll?.abort();
+    });
+  }
+
+  /** Runs one task and reports its outcome; the response may carry the next tasks. */
+  private async run(task: TaskWire): Promise<void> {
+    const request = task.kind === 'workflow' ? await this.runWorkflowTask(task) : await this.runActivityTask(task);
+    const next = this.stopping ? { max_workflow_tasks: 0, max_activity_tasks: 0 } : this.slots.reserveFree();
+    const base = { worker_id: this.session!.worker_id, task_token: task.task_token, next };
+    try {
+      const response =
+        'failure' in request
+          ? await this.connection.transport.fail({ ...base, failure: request.failure })
+          : await this.connection.transport.complete({ ...base, ...request });
+      this.accept(next, response, (nextTask) => this.tasks$.next(nextTask));
+    } catch (error) {
+      this.releaseAll(next);
+      this.logger.warn(`Could not report ${task.kind} task ${task.task_token}: ${(error as Error).message}`);
+    }
+  }
+
+  private async runWorkflowTask(task: TaskWire & { kind: 'workflow' }) {
+    const outcome = await this.workflowTasks.execute(task);
+    this.slots.release('workflow');
+    if ('failure' in outcome) this.logger.error(`Workflow task of ${task.execution_id} failed: ${outcome.failure.message}`);
+    return outcome;
+  }
+
+  private async runActivityTask(task: TaskWire & { kind: 'activity' }) {
+    const outcome = await this.activityTasks.execute(task, this.shutdown.signal);
+    this.slots.release('activity');
+    return outcome;
+  }
+
+  /** Takes the tasks of a response into the slots reserved for them and frees the rest. */
+  private accept(reserved: TaskSlots, response: TasksResponse, emit: (task: TaskWire) => void): void {
+    const received: Record<TaskKind, number> = { workflow: 0, activity: 0 };
+    for (const task of response.tasks) received[task.kind]++;
+    this.slots.release('workflow', reserved.max_workflow_tasks - received.workflow);
+    this.slots.release('activity', reserved.max_activity_tasks - received.activity);
+    for (const task of response.tasks) emit(task);
+  }
+
+  private releaseAll(reserved: TaskSlots): void {
+    this.slots.release('workflow', reserved.max_workflow_tasks);
+    this.slots.release('activity', reserved.max_activity_tasks);
+  }
+
+  private async recover(error: unknown, failures: number): Promise<void> {
+    if (error instanceof WorkflowsApiError && error.code === ErrorCode.WorkerSessionNotFound) {
+      this.logger.warn('The platform no longer knows this worker session: registering again');
+      await this.register().catch(() => undefined);
+      return;
+    }
+    const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10));
+    this.logger.warn(`Poll failed (${(error as Error).message}); retrying in ${delay} ms`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (!this.session || this.stopping) return;
+    try {
+      await this.connection.transport.heartbeat(this.session.worker_id);
+    } catch (error) {
+      if (error instanceof WorkflowsApiError && error.code === ErrorCode.WorkerSessionNotFound) await this.register().catch(() => undefined);
+      else this.logger.warn(`Heartbeat failed: ${(error as Error).message}`);
+    }
+  }
+
+  private register(): Promise<void> {
+    this.registering ??= this.doRegister().finally(() => (this.registering = null));
+    return this.registering;
+  }
+
+  private async doRegister(): Promise<void> {
+    this.session = await this.connection.transport.register({
+      worker_name: this.options.workerName,
+      deployment_name: this.options.deploymentName,
+      sdk_version: SDK_VERSION,
+      workflows: [...this.registry.workflows.keys()].map((name) => ({ name })),
+      activities: [...this.registry.activities.keys()].map((name) => ({ name })),
+      max_concurrent_workflow_tasks: this.options.maxConcurrentWorkflowTasks,
+      max_concurrent_activity_tasks: this.options.maxConcurrentActivityTasks,
+    });
+    for (const warning of this.session.warnings) this.logger.warn(warning);
+    this.logger.log(
+      `Worker '${this.options.workerName}' registered with ${this.connection.baseUrl} as ${this.session.worker_id}: ` +
+        `${this.registry.workflows.size} workflow(s), ${this.registry.activities.size} activity(ies), deployment '${this.options.deploymentName}'`,
+    );
+  }
+}
