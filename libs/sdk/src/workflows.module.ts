@@ -1,11 +1,13 @@
-import { Module, Scope } from '@nestjs/common';
-import { DiscoveryModule, REQUEST } from '@nestjs/core';
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { ActivityContext } from './activity/activity-context.js';
+import { activityContextProvider } from './activity/activity-context.provider.js';
 import { WorkflowsClient } from './client/workflows-client.js';
 import { WorkflowRegistry } from './discovery/workflow-registry.js';
 import { WorkflowsExplorer } from './discovery/workflows.explorer.js';
 import { resolveWorkflowsOptions, type WorkflowsModuleOptions } from './options/workflows-options.js';
 import { WorkflowContext } from './runtime/workflow-context.js';
+import { workflowContextProvider } from './runtime/workflow-context.provider.js';
 import { PlatformConnection } from './transport/platform-connection.js';
 import { ActivityTaskExecutor } from './worker/activity-task.executor.js';
 import { WorkerService } from './worker/worker.service.js';
@@ -36,23 +38,8 @@ import { RESOLVED_WORKFLOWS_OPTIONS } from './workflows.constants.js';
       inject: [PlatformConnection],
       useFactory: (connection: PlatformConnection) => new WorkflowsClient(connection.transport),
     },
-    {
-      provide: ActivityContext,
-      scope: Scope.REQUEST,
-      inject: [REQUEST],
-      useFactory: (request: unknown) => {
-        if (request instanceof ActivityContext) return request;
-        throw new Error('ActivityContext can be injected only into activity providers, while an activity task runs');
-      },
-    },
-    {
-      // Workflow classes are made by the worker, never by Nest; this only lets Nest check their dependencies.
-      provide: WorkflowContext,
-      scope: Scope.REQUEST,
-      useFactory: () => {
-        throw new Error('WorkflowContext can be injected only into @Workflow() classes');
-      },
-    },
+    activityContextProvider,
+    workflowContextProvider,
     WorkflowRegistry,
     WorkflowsExplorer,
     WorkflowTaskExecutor,

@@ -1,0 +1,133 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { WorkflowsClient } from '#workflows/sdk';
+import { SpawnedProcess, startPlatformProcess, startWorkerProcess } from '../test/support/spawned-process.js';
+
+/**
+ * W1 of shared/PERFORMANCE.md: a workflow of 3 no-op activities; platform, worker and client
+ * are separate processes on 127.0.0.1. Prints single-execution and throughput figures and
+ * the peak RSS of each process. `npm run bench -- --runs 3` prints the median of three runs.
+ */
+const KEY = 'wf_bench_key';
+const WARMUP = 20;
+const BURST = 200;
+const SINGLE = 200;
+const THROUGHPUT = 2000;
+const START_CONCURRENCY = 64;
+
+interface RunFigures {
+  singleP50: number;
+  singleP99: number;
+  perSecond: number;
+  loadP50: number;
+  loadP99: number;
+  platformRssMb: number;
+  workerRssMb: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function inParallel<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      const index = next++;
+      results[index] = await task(index);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+async function runOnce(run: number): Promise<RunFigures> {
+  const processes: SpawnedProcess[] = [];
+  const client: { current?: WorkflowsClient } = {};
+  const dir = mkdtempSync(join(tmpdir(), `wf-bench-${run}-`));
+  try {
+    const platform = await startPlatformProcess(`${KEY}:bench`, { WORKFLOWS_DB_PATH: join(dir, 'platform.db') });
+    processes.push(platform.process);
+    const worker = await startWorkerProcess('bench-worker', platform.url, KEY, 'dist/bench/w1.worker.js');
+    processes.push(worker);
+    const workflows = (client.current = WorkflowsClient.connect({ serverUrl: platform.url, apiKey: KEY }));
+
+    for (let i = 0; i < WARMUP; i++) await workflows.execute('w1', { input: i });
+    await inParallel(BURST, START_CONCURRENCY, (i) => workflows.execute('w1', { input: i }));
+
+    const single: number[] = [];
+    for (let i = 0; i < SINGLE; i++) {
+      const started = performance.now();
+      const result = await workflows.execute<number>('w1', { input: i });
+      single.push(performance.now() - started);
+      if (result !== i + 3) throw new Error(`w1(${i}) returned ${result}`);
+    }
+
+    const latencies: number[] = new Array(THROUGHPUT);
+    const firstStart = performance.now();
+    const waits: Promise<void>[] = [];
+    await inParallel(THROUGHPUT, START_CONCURRENCY, async (i) => {
+      const started = performance.now();
+      const handle = await workflows.start<number>('w1', { input: i });
+      waits.push(
+        handle.result().then((result) => {
+          if (result !== i + 3) throw new Error(`w1(${i}) returned ${result}`);
+          latencies[i] = performance.now() - started;
+        }),
+      );
+    });
+    await Promise.all(waits);
+    const elapsedMs = performance.now() - firstStart;
+
+    single.sort((a, b) => a - b);
+    latencies.sort((a, b) => a - b);
+    return {
+      singleP50: percentile(single, 50),
+      singleP99: percentile(single, 99),
+      perSecond: (THROUGHPUT / elapsedMs) * 1000,
+      loadP50: percentile(latencies, 50),
+      loadP99: percentile(latencies, 99),
+      platformRssMb: platform.process.peakRssBytes() / 2 ** 20,
+      workerRssMb: worker.peakRssBytes() / 2 ** 20,
+    };
+  } finally {
+    await client.current?.close();
+    for (const child of processes.reverse()) await child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function print(label: string, figures: RunFigures): void {
+  console.log(
+    `${label}: single p50 ${figures.singleP50.toFixed(2)} ms, p99 ${figures.singleP99.toFixed(2)} ms | ` +
+      `${THROUGHPUT} executions: ${figures.perSecond.toFixed(0)}/s, p50 ${figures.loadP50.toFixed(1)} ms, p99 ${figures.loadP99.toFixed(1)} ms | ` +
+      `peak RSS platform ${figures.platformRssMb.toFixed(0)} MB, worker ${figures.workerRssMb.toFixed(0)} MB`,
+  );
+}
+
+const runsArg = process.argv.indexOf('--runs');
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 1;
+if (!Number.isInteger(runs) || runs < 1 || runs > 9) {
+  console.error('--runs takes a whole number from 1 to 9');
+  process.exit(2);
+}
+console.log(`W1 (SQLite, platform + worker + client processes on 127.0.0.1), ${runs} run(s)`);
+const all: RunFigures[] = [];
+for (let run = 1; run <= runs; run++) {
+  const figures = await runOnce(run);
+  all.push(figures);
+  print(`run ${run}`, figures);
+}
+if (runs > 1) {
+  const keys = Object.keys(all[0]!) as (keyof RunFigures)[];
+  print('median', Object.fromEntries(keys.map((key) => [key, median(all.map((figures) => figures[key]))])) as unknown as RunFigures);
+}

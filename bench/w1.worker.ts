@@ -1,0 +1,6 @@
+import 'reflect-metadata';
+import { runWorker } from '#workflows/sdk';
+import { NoopActivities, NoopWorkflow } from './fixtures/noop.workflow.js';
+
+/** The benchmark's worker process: W1 only, connected to SERVER_URL. */
+await runWorker([NoopWorkflow], { activities: [NoopActivities] });
