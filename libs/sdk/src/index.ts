@@ -25,6 +25,7 @@ export {
 } from './options/workflows-options.js';
 export { runWorker, type RunWorkerOptions, type RunningWorker } from './run-worker.js';
 export { withOptions } from './runtime/activity-proxy.js';
+export { replayHistory } from './runtime/replay-history.js';
 export { PayloadSerializationError } from './runtime/payload.js';
 export { WorkflowContext } from './runtime/workflow-context.js';
 export type { WorkflowInfo } from './runtime/workflow-info.js';

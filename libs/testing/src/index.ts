@@ -1,0 +1,2 @@
+export { loadHistory } from './load-history.js';
+export { replayHistory } from '#workflows/sdk';
