@@ -25,7 +25,10 @@ describe('the example order workflow on a platform process and two worker proces
     const platform = await startPlatformProcess(`${KEY_A}:alpha,${KEY_B}:beta`);
     processes.push(platform.process);
     url = platform.url;
-    processes.push(...(await Promise.all([startWorkerProcess('worker-1', url, KEY_A), startWorkerProcess('worker-2', url, KEY_A)])));
+    // Small slots, so that neither worker can take the whole burst alone.
+    const slots = { WORKFLOWS_MAX_CONCURRENT_WORKFLOW_TASKS: '2', WORKFLOWS_MAX_CONCURRENT_ACTIVITY_TASKS: '2' };
+    const workers = ['worker-1', 'worker-2'].map((name) => startWorkerProcess(name, url, KEY_A, 'dist/src/main.js', slots));
+    processes.push(...(await Promise.all(workers)));
     alpha = WorkflowsClient.connect({ serverUrl: url, apiKey: KEY_A });
     beta = WorkflowsClient.connect({ serverUrl: url, apiKey: KEY_B });
   }, 60_000);

@@ -105,8 +105,9 @@ export async function startWorkerProcess(
   serverUrl: string,
   apiKey: string,
   script = 'dist/src/main.js',
+  extraEnv: Record<string, string> = {},
 ): Promise<SpawnedProcess> {
-  const worker = new SpawnedProcess(name, script, { SERVER_URL: serverUrl, MISTRAL_API_KEY: apiKey, WORKER_NAME: name });
+  const worker = new SpawnedProcess(name, script, { SERVER_URL: serverUrl, MISTRAL_API_KEY: apiKey, WORKER_NAME: name, ...extraEnv });
   await worker.waitFor(/registered with/);
   return worker;
 }

@@ -17,8 +17,16 @@ describe('resolveWorkflowsOptions', () => {
   it('reads Mistral-style environment variables', () => {
     const options = resolveWorkflowsOptions(
       {},
-      { MISTRAL_API_KEY: 'k1', SERVER_URL: 'http://10.0.0.1:7420/', DEPLOYMENT_NAME: 'blue', WORKER_NAME: 'w-7', WORKFLOWS_PORT: '9000' },
+      {
+        MISTRAL_API_KEY: 'k1',
+        SERVER_URL: 'http://10.0.0.1:7420/',
+        DEPLOYMENT_NAME: 'blue',
+        WORKER_NAME: 'w-7',
+        WORKFLOWS_PORT: '9000',
+        WORKFLOWS_MAX_CONCURRENT_ACTIVITY_TASKS: '7',
+      },
     );
+    expect(options.maxConcurrentActivityTasks).toBe(7);
     expect(options).toMatchObject({ apiKey: 'k1', serverUrl: 'http://10.0.0.1:7420', deploymentName: 'blue', workerName: 'w-7' });
     expect(options.embedded.port).toBe(9000);
   });
@@ -34,7 +42,7 @@ describe('resolveWorkflowsOptions', () => {
     try {
       resolveWorkflowsOptions(
         { maxConcurrentActivityTasks: 0, workerName: 'bad\nname' },
-        { SERVER_URL: 'ftp://x', WORKFLOWS_PORT: '70000' },
+        { SERVER_URL: 'ftp://x', WORKFLOWS_PORT: '70000', WORKFLOWS_MAX_CONCURRENT_WORKFLOW_TASKS: 'many' },
       );
     } catch (thrown) {
       error = thrown;
@@ -45,7 +53,8 @@ describe('resolveWorkflowsOptions', () => {
       'apiKey (MISTRAL_API_KEY) is required when serverUrl (SERVER_URL) is set',
       'workerName (WORKER_NAME) must not contain control characters',
       "embedded.port (WORKFLOWS_PORT) must be a port number 0-65535, got '70000'",
-      'maxConcurrentActivityTasks must be a whole number >= 1, got 0',
+      'maxConcurrentWorkflowTasks (WORKFLOWS_MAX_CONCURRENT_WORKFLOW_TASKS) must be a whole number >= 1, got many',
+      'maxConcurrentActivityTasks (WORKFLOWS_MAX_CONCURRENT_ACTIVITY_TASKS) must be a whole number >= 1, got 0',
     ]);
   });
 });

@@ -13,9 +13,9 @@ export interface WorkflowsModuleOptions {
   workerName?: string;
   /** Run a worker (register and poll). False for an app that only uses `WorkflowsClient`. @default true */
   worker?: boolean;
-  /** Workflow tasks run at once. @default 50 */
+  /** Workflow tasks run at once. @default env `WORKFLOWS_MAX_CONCURRENT_WORKFLOW_TASKS`, else 50 */
   maxConcurrentWorkflowTasks?: number;
-  /** Activity tasks run at once. @default 100 */
+  /** Activity tasks run at once. @default env `WORKFLOWS_MAX_CONCURRENT_ACTIVITY_TASKS`, else 100 */
   maxConcurrentActivityTasks?: number;
   /** Longest a poll waits for a task before asking again. @default 30000 */
   pollWaitMs?: number;
@@ -94,9 +94,13 @@ export function resolveWorkflowsOptions(raw: WorkflowsModuleOptions = {}, env: E
   const workerProblem = idProblem(workerName);
   if (workerProblem) problems.push(`workerName (WORKER_NAME) ${workerProblem}`);
 
-  const count = (value: number | undefined, name: string, fallback: number, min = 1): number => {
-    const chosen = value ?? fallback;
-    if (!Number.isInteger(chosen) || chosen < min) problems.push(`${name} must be a whole number >= ${min}, got ${chosen}`);
+  const count = (value: number | undefined, name: string, fallback: number, min = 1, envName?: string): number => {
+    const fromEnv = envName ? pick(undefined, envName) : undefined;
+    const chosen = value ?? (fromEnv === undefined ? fallback : Number(fromEnv));
+    if (!Number.isInteger(chosen) || chosen < min) {
+      const label = envName ? `${name} (${envName})` : name;
+      problems.push(`${label} must be a whole number >= ${min}, got ${fromEnv ?? chosen}`);
+    }
     return chosen;
   };
 
@@ -113,8 +117,8 @@ export function resolveWorkflowsOptions(raw: WorkflowsModuleOptions = {}, env: E
     deploymentName,
     workerName,
     worker: raw.worker ?? true,
-    maxConcurrentWorkflowTasks: count(raw.maxConcurrentWorkflowTasks, 'maxConcurrentWorkflowTasks', 50),
-    maxConcurrentActivityTasks: count(raw.maxConcurrentActivityTasks, 'maxConcurrentActivityTasks', 100),
+    maxConcurrentWorkflowTasks: count(raw.maxConcurrentWorkflowTasks, 'maxConcurrentWorkflowTasks', 50, 1, 'WORKFLOWS_MAX_CONCURRENT_WORKFLOW_TASKS'),
+    maxConcurrentActivityTasks: count(raw.maxConcurrentActivityTasks, 'maxConcurrentActivityTasks', 100, 1, 'WORKFLOWS_MAX_CONCURRENT_ACTIVITY_TASKS'),
     pollWaitMs: count(raw.pollWaitMs, 'pollWaitMs', 30_000, 100),
     shutdownGraceMs: count(raw.shutdownGraceMs, 'shutdownGraceMs', 10_000, 0),
     embedded: {
