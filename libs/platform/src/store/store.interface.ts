@@ -160,6 +160,8 @@ export interface ClaimRequest {
   namespace: string;
   workerId: string;
   workerName: string;
+  /** The session's deployment: tasks pinned to another deployment are not claimed. */
+  deploymentName: string;
   workflowNames: string[];
   activityNames: string[];
   maxWorkflowTasks: number;
@@ -198,6 +200,8 @@ export interface CreatedTask {
   kind: TaskKind;
   /** Workflow name for a workflow task, activity name for an activity task. */
   name: string;
+  /** The deployment it is pinned to, or `null` when any deployment may take it. */
+  deploymentName: string | null;
   /** When it becomes visible (epoch ms); later than now for a retry's backoff. */
   visibleAt: number;
 }

@@ -7,6 +7,7 @@ import {
 } from '#workflows/protocol';
 import { ActivityFailure } from '../errors/activity-failure.js';
 import { fromFailure, toFailure } from '../errors/failure.converter.js';
+import { NonDeterminismError } from '../errors/non-determinism.error.js';
 import type { ResolvedActivityOptions } from '../options/retry-policy.js';
 import type { WorkflowDefinition, WorkflowRegistry } from '../discovery/workflow-registry.js';
 import { createActivityProxy } from './activity-proxy.js';
@@ -95,7 +96,7 @@ export class WorkflowRun implements WorkflowContextHost {
   private takePending(activityId: number, eventId: number): PendingActivity {
     const pending = this.pending.get(activityId);
     if (!pending) {
-      throw new Error(`History event ${eventId} resolves activity #${activityId}, which this run never scheduled`);
+      throw new NonDeterminismError(`History event ${eventId} resolves activity #${activityId}, which this run never scheduled`);
     }
     this.pending.delete(activityId);
     return pending;
