@@ -79,6 +79,14 @@ export interface Store {
    * and the next attempt queued after the backoff, or `ACTIVITY_TASK_FAILED` and a workflow task.
    */
   failActivityTask(failure: TaskFailure): Promise<TransitionOutcome>;
+
+  /**
+   * Addition: takes back every task leased by a session expired at `now`. Each such attempt
+   * fails with a `WorkerSessionExpired` failure: a workflow task is recorded as
+   * `WORKFLOW_TASK_FAILED` and offered again at once; an activity follows its retry policy
+   * like {@link Store.failActivityTask}. The expired worker's tokens are stale afterwards.
+   */
+  expireLeases(now: number): Promise<ExpiredLeases[]>;
 }
 
 /** A worker session: one process that registered, until it stops heartbeating. */
@@ -204,6 +212,12 @@ export interface CreatedTask {
   deploymentName: string | null;
   /** When it becomes visible (epoch ms); later than now for a retry's backoff. */
   visibleAt: number;
+}
+
+/** The tasks {@link Store.expireLeases} queued again, per namespace. */
+export interface ExpiredLeases {
+  namespace: string;
+  tasks: CreatedTask[];
 }
 
 /** What a transition did that the layers above react to. */

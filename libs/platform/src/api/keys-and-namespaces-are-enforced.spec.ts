@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PlatformTestHarness, KEY_B, registration } from '../testing/platform-test.harness.js';
+
+/** Every route of the API, with a body where it takes one. */
+const ROUTES: ['GET' | 'POST', string, unknown][] = [
+  ['GET', '/v1/workflows/workers/whoami', undefined],
+  ['GET', '/v1/workflows', undefined],
+  ['GET', '/v1/workflows/wf', undefined],
+  ['POST', '/v1/workflows/wf/execute', {}],
+  ['GET', '/v1/workflows/executions/e1', undefined],
+  ['GET', '/v1/workflows/executions/e1/history', undefined],
+  ['GET', '/v1/workflows/runs', undefined],
+  ['POST', '/v1/workflows/workers/register', registration()],
+  ['POST', '/v1/workflows/workers/w/heartbeat', {}],
+  ['POST', '/v1/workflows/tasks/poll', { worker_id: 'w', max_workflow_tasks: 1, max_activity_tasks: 1 }],
+  ['POST', '/v1/workflows/tasks/complete', { worker_id: 'w', task_token: 'w1.1', commands: [] }],
+  ['POST', '/v1/workflows/tasks/fail', { worker_id: 'w', task_token: 'w1.1', failure: { type: 'E', message: 'm' } }],
+];
+
+describe('API keys and namespaces', () => {
+  let h: PlatformTestHarness;
+  beforeAll(async () => {
+    h = await PlatformTestHarness.start();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it.each(ROUTES)('answers %s %s without a key with 401 WF_AUTH_MISSING', async (method, path, body) => {
+    const response = await h.call(method, path, { key: null, body });
+    expect(response.status).toBe(401);
+    expect(response.body.code).toBe('WF_AUTH_MISSING');
+  });
+
+  it('answers a wrong, malformed or non-bearer key with one identical 401 WF_AUTH_INVALID', async () => {
+    const answers = await Promise.all(
+      ['Bearer wrong-key-0123456789', 'Bearer ', 'Basic dXNlcjpwYXNz', `Bearer ${'k'.repeat(10_000)}`, 'Bearer a b'].map((authorization) =>
+        h.call('GET', '/v1/workflows', { headers: { authorization } }),
+      ),
+    );
+    for (const answer of answers) expect({ status: answer.status, body: answer.body }).toEqual({ status: 401, body: { code: 'WF_AUTH_INVALID', detail: 'the API key is invalid' } });
+  });
+
+  it("tells a key's namespace and the platform's URL", async () => {
+    const alpha = await h.call('GET', '/v1/workflows/workers/whoami');
+    expect(alpha.body).toEqual({ scheduler_url: h.platform.url, namespace: 'alpha', tls: false });
+    expect(h.platform.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await h.call('GET', '/v1/workflows/workers/whoami', { key: KEY_B })).body.namespace).toBe('beta');
+  });
+
+  describe("another namespace's resources", () => {
+    let alphaWorker: string;
+    let betaWorker: string;
+    beforeAll(async () => {
+      alphaWorker = (await h.call('POST', '/v1/workflows/workers/register', { body: registration() })).body.worker_id;
+      betaWorker = (await h.call('POST', '/v1/workflows/workers/register', { body: registration(), key: KEY_B })).body.worker_id;
+      expect((await h.call('POST', '/v1/workflows/wf/execute', { body: { execution_id: 'secret', input: 'alpha only' } })).status).toBe(201);
+    });
+
+    it('are 404 exactly like missing ones', async () => {
+      const foreign = await h.call('GET', '/v1/workflows/executions/secret', { key: KEY_B });
+      const missing = await h.call('GET', '/v1/workflows/executions/nothing', { key: KEY_B });
+      expect(foreign.status).toBe(404);
+      expect(foreign.body).toEqual({ ...missing.body, detail: missing.body.detail.replace('nothing', 'secret') });
+      expect((await h.call('GET', '/v1/workflows/executions/secret/history', { key: KEY_B })).status).toBe(404);
+      expect((await h.call('GET', '/v1/workflows/executions/secret?wait_seconds=1', { key: KEY_B })).status).toBe(404);
+      expect((await h.call('GET', '/v1/workflows/runs', { key: KEY_B })).body.executions).toEqual([]);
+    });
+
+    it('keep their own execution ids: the same id starts separately in each', async () => {
+      const beta = await h.call('POST', '/v1/workflows/wf/execute', { body: { execution_id: 'shared-id' }, key: KEY_B });
+      const alpha = await h.call('POST', '/v1/workflows/wf/execute', { body: { execution_id: 'shared-id' } });
+      expect([beta.status, alpha.status]).toEqual([201, 201]);
+      expect(beta.body.run_id).not.toBe(alpha.body.run_id);
+    });
+
+    it("never hand B's polls A's tasks, nor let B use A's session or tokens", async () => {
+      const betaPoll = await h.call('POST', '/v1/workflows/tasks/poll', {
+        key: KEY_B,
+        body: { worker_id: betaWorker, wait_ms: 0, max_workflow_tasks: 10, max_activity_tasks: 10 },
+      });
+      expect(betaPoll.body.tasks.map((t: { execution_id: string }) => t.execution_id)).not.toContain('secret');
+      const asAlpha = await h.call('POST', '/v1/workflows/tasks/poll', {
+        key: KEY_B,
+        body: { worker_id: alphaWorker, wait_ms: 0, max_workflow_tasks: 10, max_activity_tasks: 10 },
+      });
+      expect(asAlpha.status).toBe(404);
+      expect((await h.call('POST', `/v1/workflows/workers/${alphaWorker}/heartbeat`, { key: KEY_B, body: {} })).status).toBe(404);
+
+      const alphaPoll = await h.call('POST', '/v1/workflows/tasks/poll', {
+        body: { worker_id: alphaWorker, wait_ms: 0, max_workflow_tasks: 10, max_activity_tasks: 0 },
+      });
+      const task = alphaPoll.body.tasks.find((t: { execution_id: string }) => t.execution_id === 'secret');
+      expect(task).toBeDefined();
+      const stolen = await h.call('POST', '/v1/workflows/tasks/complete', {
+        key: KEY_B,
+        body: { worker_id: betaWorker, task_token: task.task_token, commands: [{ type: 'COMPLETE_WORKFLOW', result: 'stolen' }] },
+      });
+      expect(stolen.status).toBe(404);
+      expect(stolen.body.code).toBe('WF_TASK_NOT_FOUND');
+      expect((await h.call('GET', '/v1/workflows/executions/secret')).body.status).toBe('RUNNING');
+    });
+  });
+});

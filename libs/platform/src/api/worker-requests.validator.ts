@@ -1,0 +1,151 @@
+import {
+  CommandType,
+  Limits,
+  type Command,
+  type CompleteTaskRequest,
+  type Failure,
+  type FailTaskRequest,
+  type JsonValue,
+  type PollTasksRequest,
+  type RegisterWorkerRequest,
+  type RetryPolicyWire,
+  type TaskSlots,
+} from '#workflows/protocol';
+import { JsonFields, invalid } from './json-fields.js';
+
+/** Most workflows or activities one worker may register. */
+const MAX_REGISTERED_NAMES = 10_000;
+/** Most commands one workflow task may answer with. */
+const MAX_COMMANDS = 10_000;
+/** Most tasks one poll may ask for, of each kind. */
+const MAX_SLOTS = 1000;
+/** Deepest `cause` chain of a failure. */
+const MAX_CAUSE_DEPTH = 32;
+/** Longest failure message or stack. */
+const MAX_TEXT = 64 * 1024;
+
+/** Validates `POST /v1/workflows/workers/register`. */
+export function parseRegisterRequest(body: unknown): RegisterWorkerRequest {
+  const fields = JsonFields.of(body, '', [
+    'worker_name',
+    'deployment_name',
+    'sdk_version',
+    'workflows',
+    'activities',
+    'max_concurrent_workflow_tasks',
+    'max_concurrent_activity_tasks',
+  ]);
+  const names = (field: string) =>
+    fields.array(field, MAX_REGISTERED_NAMES).map((item, index) => ({ name: JsonFields.of(item, `${field}[${index}]`, ['name']).id('name') }));
+  return {
+    worker_name: fields.id('worker_name'),
+    deployment_name: fields.id('deployment_name'),
+    sdk_version: fields.string('sdk_version', Limits.maxIdLength),
+    workflows: names('workflows'),
+    activities: names('activities'),
+    max_concurrent_workflow_tasks: fields.integer('max_concurrent_workflow_tasks', 0, 1_000_000),
+    max_concurrent_activity_tasks: fields.integer('max_concurrent_activity_tasks', 0, 1_000_000),
+  };
+}
+
+/** Validates `POST /v1/workflows/tasks/poll`; `wait_ms` is capped at `Limits.maxPollWaitMs`. */
+export function parsePollRequest(body: unknown): PollTasksRequest {
+  const fields = JsonFields.of(body, '', ['worker_id', 'wait_ms', 'max_workflow_tasks', 'max_activity_tasks']);
+  const request: PollTasksRequest = {
+    worker_id: fields.id('worker_id'),
+    max_workflow_tasks: fields.integer('max_workflow_tasks', 0, MAX_SLOTS),
+    max_activity_tasks: fields.integer('max_activity_tasks', 0, MAX_SLOTS),
+  };
+  const waitMs = fields.optionalInteger('wait_ms', 0, Number.MAX_SAFE_INTEGER);
+  if (waitMs !== undefined) request.wait_ms = Math.min(waitMs, Limits.maxPollWaitMs);
+  return request;
+}
+
+/** Validates `POST /v1/workflows/tasks/complete` (which of `commands`/`result` fits the token is checked later). */
+export function parseCompleteRequest(body: unknown): CompleteTaskRequest {
+  const fields = JsonFields.of(body, '', ['worker_id', 'task_token', 'commands', 'result', 'next']);
+  const request: CompleteTaskRequest = { worker_id: fields.id('worker_id'), task_token: fields.string('task_token', Limits.maxIdLength) };
+  if (fields.has('commands')) request.commands = fields.array('commands', MAX_COMMANDS).map((item, index) => parseCommand(item, `commands[${index}]`));
+  if (Object.hasOwn(body as object, 'result')) request.result = fields.json('result') as JsonValue | null;
+  if (fields.has('next')) request.next = parseSlots(fields.object('next', ['max_workflow_tasks', 'max_activity_tasks']));
+  return request;
+}
+
+/** Validates `POST /v1/workflows/tasks/fail`. */
+export function parseFailRequest(body: unknown): FailTaskRequest {
+  const fields = JsonFields.of(body, '', ['worker_id', 'task_token', 'failure', 'next']);
+  const request: FailTaskRequest = {
+    worker_id: fields.id('worker_id'),
+    task_token: fields.string('task_token', Limits.maxIdLength),
+    failure: parseFailure(fields.raw('failure'), 'failure', 0),
+  };
+  if (fields.has('next')) request.next = parseSlots(fields.object('next', ['max_workflow_tasks', 'max_activity_tasks']));
+  return request;
+}
+
+function parseSlots(fields: JsonFields): TaskSlots {
+  return {
+    max_workflow_tasks: fields.integer('max_workflow_tasks', 0, MAX_SLOTS),
+    max_activity_tasks: fields.integer('max_activity_tasks', 0, MAX_SLOTS),
+  };
+}
+
+/** Validates a structured failure and its `cause` chain. */
+export function parseFailure(value: unknown, path: string, depth: number): Failure {
+  if (value === undefined) throw invalid(path, 'is required');
+  if (depth > MAX_CAUSE_DEPTH) throw invalid(path, `has a cause chain deeper than ${MAX_CAUSE_DEPTH}`);
+  const fields = JsonFields.of(value, path, ['type', 'message', 'stack', 'non_retryable', 'details', 'cause']);
+  const failure: Failure = { type: fields.string('type', Limits.maxIdLength), message: fields.string('message', MAX_TEXT) };
+  const stack = fields.optionalString('stack', MAX_TEXT);
+  if (stack !== undefined) failure.stack = stack;
+  const nonRetryable = fields.optionalBoolean('non_retryable');
+  if (nonRetryable !== undefined) failure.non_retryable = nonRetryable;
+  if (fields.has('details')) failure.details = fields.json('details') as JsonValue;
+  if (fields.has('cause')) failure.cause = parseFailure(fields.raw('cause'), fields.path('cause'), depth + 1);
+  return failure;
+}
+
+function parseRetryPolicy(fields: JsonFields): RetryPolicyWire {
+  return {
+    initial_interval_ms: fields.integer('initial_interval_ms', 0, Number.MAX_SAFE_INTEGER),
+    backoff_coefficient: fields.number('backoff_coefficient', 1, 1000),
+    maximum_interval_ms: fields.integer('maximum_interval_ms', 0, Number.MAX_SAFE_INTEGER),
+    maximum_attempts: fields.integer('maximum_attempts', 0, Number.MAX_SAFE_INTEGER),
+    non_retryable_error_types: fields.array('non_retryable_error_types', 1000).map((type, index) => {
+      if (typeof type !== 'string') throw invalid(`${fields.path('non_retryable_error_types')}[${index}]`, 'must be a string');
+      return type;
+    }),
+  };
+}
+
+/** Validates one command of a workflow task's completion. */
+export function parseCommand(value: unknown, path: string): Command {
+  const type = JsonFields.of(value, path, ['type', 'activity_id', 'activity_name', 'input', 'start_to_close_timeout_ms', 'retry', 'result', 'failure']).raw('type');
+  switch (type) {
+    case CommandType.ScheduleActivity: {
+      const fields = JsonFields.of(value, path, ['type', 'activity_id', 'activity_name', 'input', 'start_to_close_timeout_ms', 'retry']);
+      const input = fields.array('input', 10_000);
+      fields.json('input');
+      return {
+        type,
+        activity_id: fields.integer('activity_id', 0, Number.MAX_SAFE_INTEGER),
+        activity_name: fields.id('activity_name'),
+        input: input as JsonValue[],
+        start_to_close_timeout_ms: fields.integer('start_to_close_timeout_ms', 1, Number.MAX_SAFE_INTEGER),
+        retry: parseRetryPolicy(
+          fields.object('retry', ['initial_interval_ms', 'backoff_coefficient', 'maximum_interval_ms', 'maximum_attempts', 'non_retryable_error_types']),
+        ),
+      };
+    }
+    case CommandType.CompleteWorkflow: {
+      const fields = JsonFields.of(value, path, ['type', 'result']);
+      return { type, result: fields.json('result') as JsonValue | null };
+    }
+    case CommandType.FailWorkflow: {
+      JsonFields.of(value, path, ['type', 'failure']);
+      return { type, failure: parseFailure((value as { failure?: unknown }).failure, `${path}.failure`, 0) };
+    }
+    default:
+      throw invalid(`${path}.type`, `must be one of ${Object.values(CommandType).join(', ')} (got ${JSON.stringify(type)?.slice(0, 64) ?? 'nothing'})`);
+  }
+}

@@ -1,0 +1,16 @@
+export { startPlatform, type RunningPlatform } from './start-platform.js';
+export { PlatformModule } from './platform.module.js';
+export {
+  applyPlatformDefaults,
+  PlatformOptionsError,
+  DEFAULT_DATABASE_PATH,
+  DEFAULT_PLATFORM_PORT,
+  type PlatformApiKey,
+  type PlatformOptions,
+  type ResolvedPlatformOptions,
+} from './options/platform.options.js';
+export { resolvePlatformOptions, PlatformEnvError, type PlatformEnv } from './options/platform-env.options.js';
+export { PlatformError } from './errors/platform.error.js';
+export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite.store.js';
+export { keyDigest, generateApiKey } from './auth/key-digest.js';
+export type * from './store/store.interface.js';

@@ -1,0 +1,48 @@
+import type { CreatedTask } from '../store/store.interface.js';
+
+/** Why a wait ended. */
+export type WakeReason = 'woken' | 'timeout' | 'aborted' | 'closed';
+
+/** What a waiting poll can take. */
+export interface WaiterCapacity {
+  deploymentName: string;
+  workflowNames: ReadonlySet<string>;
+  activityNames: ReadonlySet<string>;
+  maxWorkflowTasks: number;
+  maxActivityTasks: number;
+}
+
+/** One waiting poll: resolved once, by a task it can take, its deadline, its client leaving, or shutdown. */
+export class TaskWaiter {
+  /** Set once the waiter was resolved; a resolved waiter takes no further wake-up. */
+  settled = false;
+  private resolveWait!: (reason: WakeReason) => void;
+  /** The end of the wait. */
+  readonly done: Promise<WakeReason>;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(readonly capacity: WaiterCapacity) {
+    this.done = new Promise((resolve) => (this.resolveWait = resolve));
+  }
+
+  /** Whether this waiter's poll could lease the task. */
+  canTake(task: CreatedTask): boolean {
+    if (task.deploymentName !== null && task.deploymentName !== this.capacity.deploymentName) return false;
+    return task.kind === 'workflow'
+      ? this.capacity.maxWorkflowTasks > 0 && this.capacity.workflowNames.has(task.name)
+      : this.capacity.maxActivityTasks > 0 && this.capacity.activityNames.has(task.name);
+  }
+
+  /** Ends the wait after `ms` unless something else ends it first. */
+  expireAfter(ms: number): void {
+    this.timer = setTimeout(() => this.settle('timeout'), Math.max(0, ms));
+  }
+
+  /** Ends the wait with `reason` (the first reason wins). */
+  settle(reason: WakeReason): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.resolveWait(reason);
+  }
+}

@@ -1,0 +1,178 @@
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Clock, TaskWire } from '#workflows/protocol';
+import { CLOCK, STORE } from '../platform.constants.js';
+import type { CreatedTask, Store, WorkerSession } from '../store/store.interface.js';
+import { TaskWaiter } from './task-waiter.js';
+
+/** One poll's request. */
+export interface PollParams {
+  session: WorkerSession;
+  maxWorkflowTasks: number;
+  maxActivityTasks: number;
+  /** How long to hold the poll when nothing is available. */
+  waitMs: number;
+  /** When the lease of a claimed task ends unless its session heartbeats. */
+  leaseMs: number;
+  /** Fires when the client went away: the poll ends and claims nothing more. */
+  signal?: AbortSignal;
+}
+
+/** Longer delays re-arm the timer: Node fires anything past 2^31-1 ms at once. */
+const MAX_TIMER_MS = 3_600_000;
+
+interface DelayedTask {
+  namespace: string;
+  task: CreatedTask;
+}
+
+/**
+ * Long-poll matching. A poll tries to claim; when nothing is there it waits, per namespace,
+ * until a transition creates a task it can take (a delayed task wakes it when it becomes
+ * visible, through one timer), its wait ends, its client disconnects, or the platform stops.
+ */
+@Injectable()
+export class TaskMatcher implements OnModuleDestroy {
+  private readonly waiters = new Map<string, Set<TaskWaiter>>();
+  private delayed: DelayedTask[] = [];
+  private delayTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    @Inject(STORE) private readonly store: Store,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** Leases tasks for the session, waiting up to `waitMs` for some; `[]` when none came. */
+  async poll(params: PollParams): Promise<TaskWire[]> {
+    const deadline = this.clock.now() + params.waitMs;
+    const { session } = params;
+    const capacity = {
+      deploymentName: session.deploymentName,
+      workflowNames: new Set(session.workflows),
+      activityNames: new Set(session.activities),
+      maxWorkflowTasks: params.maxWorkflowTasks,
+      maxActivityTasks: params.maxActivityTasks,
+    };
+    while (!this.closed && !params.signal?.aborted) {
+      // Registered before claiming, so that a task created during the claim still wakes it.
+      const waiter = new TaskWaiter(capacity);
+      const onAbort = () => waiter.settle('aborted');
+      params.signal?.addEventListener('abort', onAbort, { once: true });
+      this.add(session.namespace, waiter);
+      try {
+        const tasks = await this.claim(params);
+        if (tasks.length > 0) return tasks;
+        const remaining = deadline - this.clock.now();
+        if (remaining <= 0) return [];
+        waiter.expireAfter(remaining);
+        const reason = await waiter.done;
+        if (reason !== 'woken') return [];
+      } finally {
+        waiter.settle('closed');
+        params.signal?.removeEventListener('abort', onAbort);
+        this.remove(session.namespace, waiter);
+      }
+    }
+    return [];
+  }
+
+  /** Leases what the session can take now, without waiting. */
+  claim(params: Omit<PollParams, 'waitMs'>): Promise<TaskWire[]> {
+    const { session } = params;
+    if (params.maxWorkflowTasks <= 0 && params.maxActivityTasks <= 0) return Promise.resolve([]);
+    const now = this.clock.now();
+    return this.store.claimTasks({
+      namespace: session.namespace,
+      workerId: session.workerId,
+      workerName: session.workerName,
+      deploymentName: session.deploymentName,
+      workflowNames: session.workflows,
+      activityNames: session.activities,
+      maxWorkflowTasks: params.maxWorkflowTasks,
+      maxActivityTasks: params.maxActivityTasks,
+      now,
+      leaseExpiresAt: now + params.leaseMs,
+    });
+  }
+
+  /** Wakes, for each task visible now, the oldest waiter of the namespace that can take it; delayed ones later. */
+  notify(namespace: string, tasks: readonly CreatedTask[]): void {
+    if (this.closed || tasks.length === 0) return;
+    const now = this.clock.now();
+    for (const task of tasks) {
+      if (task.visibleAt > now) this.delay({ namespace, task });
+      else this.wakeOne(namespace, task);
+    }
+  }
+
+  /** How many polls are waiting, for the tests and the console. */
+  waitingCount(namespace?: string): number {
+    if (namespace !== undefined) return this.waiters.get(namespace)?.size ?? 0;
+    let count = 0;
+    for (const set of this.waiters.values()) count += set.size;
+    return count;
+  }
+
+  /** Releases every waiting poll (they answer no task) and stops the delay timer. */
+  close(): void {
+    this.closed = true;
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.delayTimer = null;
+    this.delayed = [];
+    for (const set of this.waiters.values()) for (const waiter of set) waiter.settle('closed');
+  }
+
+  onModuleDestroy(): void {
+    this.close();
+  }
+
+  private wakeOne(namespace: string, task: CreatedTask): void {
+    const set = this.waiters.get(namespace);
+    if (!set) return;
+    for (const waiter of set) {
+      if (!waiter.settled && waiter.canTake(task)) {
+        waiter.settle('woken');
+        return;
+      }
+    }
+  }
+
+  private delay(entry: DelayedTask): void {
+    const index = this.delayed.findIndex((other) => other.task.visibleAt > entry.task.visibleAt);
+    if (index === -1) this.delayed.push(entry);
+    else this.delayed.splice(index, 0, entry);
+    if (index === 0 || this.delayed.length === 1) this.armDelayTimer();
+  }
+
+  private armDelayTimer(): void {
+    if (this.delayTimer) clearTimeout(this.delayTimer);
+    this.delayTimer = null;
+    const next = this.delayed[0];
+    if (!next) return;
+    this.delayTimer = setTimeout(() => this.releaseDue(), Math.min(MAX_TIMER_MS, Math.max(0, next.task.visibleAt - this.clock.now())));
+    this.delayTimer.unref();
+  }
+
+  private releaseDue(): void {
+    this.delayTimer = null;
+    const now = this.clock.now();
+    let due = 0;
+    while (due < this.delayed.length && this.delayed[due]!.task.visibleAt <= now) due++;
+    const released = this.delayed.splice(0, due);
+    for (const { namespace, task } of released) this.wakeOne(namespace, task);
+    this.armDelayTimer();
+  }
+
+  private add(namespace: string, waiter: TaskWaiter): void {
+    let set = this.waiters.get(namespace);
+    if (!set) this.waiters.set(namespace, (set = new Set()));
+    set.add(waiter);
+  }
+
+  private remove(namespace: string, waiter: TaskWaiter): void {
+    const set = this.waiters.get(namespace);
+    if (!set) return;
+    set.delete(waiter);
+    if (set.size === 0) this.waiters.delete(namespace);
+  }
+}

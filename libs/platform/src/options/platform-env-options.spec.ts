@@ -1,0 +1,60 @@
+import { describe, expect, it } from '@jest/globals';
+import { PlatformEnvError, resolvePlatformOptions } from './platform-env.options.js';
+import { applyPlatformDefaults } from './platform.options.js';
+
+describe('resolvePlatformOptions', () => {
+  it('reads every variable', () => {
+    expect(
+      resolvePlatformOptions({
+        WORKFLOWS_HOST: '0.0.0.0',
+        WORKFLOWS_PORT: '8080',
+        WORKFLOWS_DB_PATH: '/data/p.db',
+        WORKFLOWS_SQLITE_SYNCHRONOUS: 'normal',
+        WORKFLOWS_API_KEYS: 'key-one-123:prod, key:with:colons:staging',
+        WORKFLOWS_HEARTBEAT_INTERVAL_MS: '1000',
+        WORKFLOWS_SESSION_TIMEOUT_MS: '5000',
+        WORKFLOWS_PUBLIC_URL: 'https://wf.example.com',
+      }),
+    ).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      databasePath: '/data/p.db',
+      sqliteSynchronous: 'NORMAL',
+      apiKeys: [
+        { key: 'key-one-123', namespace: 'prod' },
+        { key: 'key:with:colons', namespace: 'staging' },
+      ],
+      heartbeatIntervalMs: 1000,
+      sessionTimeoutMs: 5000,
+      publicUrl: 'https://wf.example.com',
+    });
+  });
+
+  it('leaves unset and empty variables to the defaults', () => {
+    const options = resolvePlatformOptions({ WORKFLOWS_PORT: '', WORKFLOWS_API_KEYS: ' ' });
+    expect(options).toEqual({ apiKeys: [] });
+    expect(applyPlatformDefaults(options)).toMatchObject({ host: '127.0.0.1', port: 7420, databasePath: '.workflows/platform.db', sqliteSynchronous: 'FULL', heartbeatIntervalMs: 3000, sessionTimeoutMs: 10_000 });
+  });
+
+  it('names every malformed variable at once, never printing a key', () => {
+    let error: unknown;
+    try {
+      resolvePlatformOptions({ WORKFLOWS_PORT: '70000', WORKFLOWS_SQLITE_SYNCHRONOUS: 'OFF', WORKFLOWS_API_KEYS: 'good-key-1:ns,secret-without-namespace', WORKFLOWS_SESSION_TIMEOUT_MS: '1.5' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(PlatformEnvError);
+    const message = (error as Error).message;
+    expect(message).toContain("WORKFLOWS_PORT must be an integer from 0 to 65535 (got '70000')");
+    expect(message).toContain("WORKFLOWS_SQLITE_SYNCHRONOUS must be FULL or NORMAL (got 'OFF')");
+    expect(message).toContain("WORKFLOWS_API_KEYS entry 2 is not 'key:namespace'");
+    expect(message).toContain('WORKFLOWS_SESSION_TIMEOUT_MS must be an integer');
+    expect(message).not.toContain('secret-without-namespace');
+  });
+
+  it('refuses options that cannot work together', () => {
+    expect(() => applyPlatformDefaults({ heartbeatIntervalMs: 5000, sessionTimeoutMs: 5000, apiKeys: [{ key: 'short', namespace: 'ns' }] })).toThrow(
+      /sessionTimeoutMs \(5000\) must be longer than heartbeatIntervalMs \(5000\)[\s\S]*apiKeys\[0\]\.key must be a string of at least 8 characters|apiKeys\[0\]\.key[\s\S]*sessionTimeoutMs/,
+    );
+  });
+});

@@ -1,0 +1,106 @@
+import type { LoggerService } from '@nestjs/common';
+import { SystemClock, idProblem, type Clock } from '#workflows/protocol';
+
+/** An API key and the namespace it opens. The key itself is hashed at start and never stored. */
+export interface PlatformApiKey {
+  key: string;
+  namespace: string;
+}
+
+/** Options of `startPlatform` and `PlatformModule`. */
+export interface PlatformOptions {
+  /** Interface to listen on. @default '127.0.0.1' */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. @default 7420 */
+  port?: number;
+  /** SQLite file, or `':memory:'`. @default '.workflows/platform.db' */
+  databasePath?: string;
+  /** SQLite `synchronous`: `FULL` survives power loss, `NORMAL` a process crash. @default 'FULL' */
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+  /** Keys accepted, each for one namespace; stored hashed at start. @default [] */
+  apiKeys?: PlatformApiKey[];
+  /** How often workers must heartbeat. @default 3000 */
+  heartbeatIntervalMs?: number;
+  /** A session not heard from for this long expires. @default 10000 */
+  sessionTimeoutMs?: number;
+  /** How long a poll is held when the request does not say. @default 30000 */
+  pollWaitMs?: number;
+  /** The base URL clients reach the platform at. @default `http://<host>:<port>` */
+  publicUrl?: string;
+  /** Where the platform writes its own lines; `false` for nowhere. @default a Nest `Logger` */
+  logger?: LoggerService | false;
+  /** The source of time. @default SystemClock */
+  clock?: Clock;
+}
+
+/** {@link PlatformOptions} with every default applied. */
+export interface ResolvedPlatformOptions {
+  host: string;
+  port: number;
+  databasePath: string;
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  apiKeys: PlatformApiKey[];
+  heartbeatIntervalMs: number;
+  sessionTimeoutMs: number;
+  pollWaitMs: number;
+  /** `null` until the server listens and the URL is known. */
+  publicUrl: string | null;
+  logger: LoggerService | false | undefined;
+  clock: Clock;
+}
+
+/** Invalid platform options; the message lists every problem. */
+export class PlatformOptionsError extends Error {
+  override readonly name = 'PlatformOptionsError';
+}
+
+/** The default port of the platform. */
+export const DEFAULT_PLATFORM_PORT = 7420;
+
+/** The default database file of the platform. */
+export const DEFAULT_DATABASE_PATH = '.workflows/platform.db';
+
+/**
+ * Applies defaults and validates. Throws one `Error` that lists every problem, so that a
+ * misconfigured platform says everything wrong at once.
+ */
+export function applyPlatformDefaults(options: PlatformOptions = {}): ResolvedPlatformOptions {
+  const problems: string[] = [];
+  const positive = (name: string, value: number | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isSafeInteger(value) || value <= 0) problems.push(`${name} must be a positive integer (got ${value})`);
+    return value;
+  };
+  const port = options.port ?? DEFAULT_PLATFORM_PORT;
+  if (!Number.isSafeInteger(port) || port < 0 || port > 65_535) problems.push(`port must be an integer from 0 to 65535 (got ${port})`);
+  const sqliteSynchronous = options.sqliteSynchronous ?? 'FULL';
+  if (sqliteSynchronous !== 'FULL' && sqliteSynchronous !== 'NORMAL') {
+    problems.push(`sqliteSynchronous must be 'FULL' or 'NORMAL' (got ${String(sqliteSynchronous)})`);
+  }
+  const apiKeys = options.apiKeys ?? [];
+  apiKeys.forEach((entry, index) => {
+    if (typeof entry.key !== 'string' || entry.key.length < 8) problems.push(`apiKeys[${index}].key must be a string of at least 8 characters`);
+    const namespaceProblem = idProblem(entry.namespace);
+    if (namespaceProblem) problems.push(`apiKeys[${index}].namespace ${namespaceProblem}`);
+  });
+  const heartbeatIntervalMs = positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 3000);
+  const sessionTimeoutMs = positive('sessionTimeoutMs', options.sessionTimeoutMs, 10_000);
+  if (sessionTimeoutMs <= heartbeatIntervalMs) {
+    problems.push(`sessionTimeoutMs (${sessionTimeoutMs}) must be longer than heartbeatIntervalMs (${heartbeatIntervalMs})`);
+  }
+  const pollWaitMs = positive('pollWaitMs', options.pollWaitMs, 30_000);
+  if (problems.length > 0) throw new PlatformOptionsError(`Invalid platform options:\n  - ${problems.join('\n  - ')}`);
+  return {
+    host: options.host ?? '127.0.0.1',
+    port,
+    databasePath: options.databasePath ?? DEFAULT_DATABASE_PATH,
+    sqliteSynchronous,
+    apiKeys,
+    heartbeatIntervalMs,
+    sessionTimeoutMs,
+    pollWaitMs,
+    publicUrl: options.publicUrl?.replace(/\/+$/, '') ?? null,
+    logger: options.logger,
+    clock: options.clock ?? new SystemClock(),
+  };
+}

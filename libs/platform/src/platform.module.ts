@@ -1,0 +1,68 @@
+import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { ApiExceptionFilter } from './api/api-exception.filter.js';
+import { ApiKeyGuard } from './api/api-key.guard.js';
+import { ExecutionsController } from './api/executions.controller.js';
+import { TasksController } from './api/tasks.controller.js';
+import { WorkersController } from './api/workers.controller.js';
+import { WorkflowsController } from './api/workflows.controller.js';
+import { ApiKeysService } from './auth/api-keys.service.js';
+import { ExecutionsService } from './executions/executions.service.js';
+import { ResultWaiters } from './matching/result.waiters.js';
+import { TaskMatcher } from './matching/task.matcher.js';
+import { TransitionPublisher } from './matching/transition.publisher.js';
+import type { ResolvedPlatformOptions } from './options/platform.options.js';
+import { CLOCK, PLATFORM_LOGGER, PLATFORM_OPTIONS, STORE } from './platform.constants.js';
+import { SqliteStore } from './store/sqlite/sqlite.store.js';
+import type { Store } from './store/store.interface.js';
+import { TasksService } from './tasks/tasks.service.js';
+import { LeaseSweeper } from './workers/lease.sweeper.js';
+import { WorkerSessionsService } from './workers/worker-sessions.service.js';
+
+/**
+ * The platform: its REST API under `/v1/workflows`, long-poll matching and the store.
+ * The store is opened (and migrated) when the module is created and closed after the HTTP
+ * server has stopped, so that no request outlives it.
+ */
+@Module({})
+export class PlatformModule implements OnApplicationShutdown {
+  constructor(@Inject(STORE) private readonly store: Store) {}
+
+  /** The module for resolved options (see `applyPlatformDefaults`). */
+  static forRoot(options: ResolvedPlatformOptions): DynamicModule {
+    return {
+      module: PlatformModule,
+      controllers: [WorkflowsController, ExecutionsController, WorkersController, TasksController],
+      providers: [
+        { provide: PLATFORM_OPTIONS, useValue: options },
+        { provide: CLOCK, useValue: options.clock },
+        {
+          provide: PLATFORM_LOGGER,
+          useValue: options.logger === false ? null : (options.logger ?? new Logger('WorkflowsPlatform')),
+        },
+        {
+          provide: STORE,
+          useFactory: async (): Promise<Store> => {
+            const store = new SqliteStore({ path: options.databasePath, synchronous: options.sqliteSynchronous });
+            await store.init();
+            return store;
+          },
+        },
+        ApiKeysService,
+        WorkerSessionsService,
+        LeaseSweeper,
+        TaskMatcher,
+        ResultWaiters,
+        TransitionPublisher,
+        ExecutionsService,
+        TasksService,
+        ApiKeyGuard,
+        ApiExceptionFilter,
+      ],
+      exports: [STORE, TaskMatcher, ResultWaiters],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

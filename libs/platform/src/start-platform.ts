@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import type { LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Limits } from '#workflows/protocol';
+import { ApiExceptionFilter } from './api/api-exception.filter.js';
+import { toErrorResponse } from './api/error-response.js';
+import { ResultWaiters } from './matching/result.waiters.js';
+import { TaskMatcher } from './matching/task.matcher.js';
+import { applyPlatformDefaults, type PlatformOptions } from './options/platform.options.js';
+import { PLATFORM_LOGGER, STORE } from './platform.constants.js';
+import { PlatformModule } from './platform.module.js';
+import type { Store } from './store/store.interface.js';
+
+/** A running platform. */
+export interface RunningPlatform {
+  /** The base URL clients use, e.g. `http://127.0.0.1:7420`. */
+  url: string;
+  /** The port it listens on (the one picked when asked for 0). */
+  port: number;
+  /** The namespaces of the configured API keys (the keys themselves are not kept). */
+  namespaces: string[];
+  /** The store's engine and durability, as logged at start. */
+  storeDescription: string;
+  /** The Nest application, for tests and embedding. */
+  app: NestFastifyApplication;
+  /** Releases waiting requests, stops the HTTP server, then closes the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the platform: a Nest application on Fastify (body limit, no prototype poisoning)
+ * listening on `host:port`, with the SQLite store opened and migrated and the API keys stored
+ * hashed. Logs one line with the store's durability and the URL.
+ */
+export async function startPlatform(options: PlatformOptions = {}): Promise<RunningPlatform> {
+  const resolved = applyPlatformDefaults(options);
+  const adapter = new FastifyAdapter({
+    bodyLimit: Limits.maxRequestBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    // Path ids may be 255 characters, percent-encoded UTF-8 up to 12 bytes each on the wire.
+    routerOptions: { maxParamLength: Limits.maxIdLength * 12 },
+    // Errors Fastify meets before routing (malformed URL, overlong parameter) get the API's shape too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = toErrorResponse(error, request.method, request.url);
+      void reply.code(status).send(body);
+    },
+  });
+  // Only JSON bodies: anything else is a 415 rather than a string the validators would see.
+  adapter.getInstance().removeContentTypeParser(['text/plain']);
+  const app = await NestFactory.create<NestFastifyApplication>(PlatformModule.forRoot(resolved), adapter, {
+    bodyParser: false,
+    // Nest's logger is process-wide: only `false` is passed on, so that an embedding app keeps its own.
+    ...(resolved.logger === false ? { logger: false as const } : {}),
+    abortOnError: false,
+  });
+  try {
+    app.useGlobalFilters(app.get(ApiExceptionFilter));
+    await app.listen({ port: resolved.port, host: resolved.host });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : resolved.port;
+  const host = resolved.host === '0.0.0.0' || resolved.host === '::' ? '127.0.0.1' : resolved.host;
+  const url = resolved.publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  resolved.publicUrl = url;
+  const store = app.get<Store>(STORE);
+  const logger = app.get<LoggerService | null>(PLATFORM_LOGGER);
+  logger?.log(`Workflows platform listening on ${url} (store: ${store.description})`);
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    namespaces: [...new Set(resolved.apiKeys.map((k) => k.namespace))],
+    storeDescription: store.description,
+    app,
+    close: () => {
+      closing ??= (async () => {
+        // Held polls and result waits answer now, so that the HTTP server can stop at once.
+        app.get(TaskMatcher).close();
+        app.get(ResultWaiters).close();
+        await app.close();
+      })();
+      return closing;
+    },
+  };
+}

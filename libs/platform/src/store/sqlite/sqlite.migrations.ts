@@ -1,0 +1,121 @@
+import type Database from 'better-sqlite3';
+import { ErrorCode } from '#workflows/protocol';
+import { PlatformError } from '../../errors/platform.error.js';
+
+/** One numbered schema change; applied once, in order, in its own transaction. */
+export interface SqliteMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Every schema change, oldest first. Append only: a released migration is never edited. */
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    description: 'api keys, worker sessions, executions, history, tasks',
+    sql: `
+      CREATE TABLE api_keys (
+        digest TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE worker_sessions (
+        worker_id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        worker_name TEXT NOT NULL,
+        deployment_name TEXT NOT NULL,
+        workflows TEXT NOT NULL,
+        activities TEXT NOT NULL,
+        opened_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX worker_sessions_live ON worker_sessions (namespace, expires_at);
+      CREATE TABLE workflow_registrations (
+        namespace TEXT NOT NULL,
+        workflow_name TEXT NOT NULL,
+        deployment_name TEXT NOT NULL,
+        worker_id TEXT NOT NULL,
+        last_registered_at INTEGER NOT NULL,
+        PRIMARY KEY (namespace, workflow_name, deployment_name)
+      ) WITHOUT ROWID;
+      CREATE TABLE executions (
+        namespace TEXT NOT NULL,
+        execution_id TEXT NOT NULL,
+        run_id TEXT NOT NULL UNIQUE,
+        workflow_name TEXT NOT NULL,
+        deployment_name TEXT,
+        parent_execution_id TEXT,
+        root_execution_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT,
+        result TEXT,
+        failure TEXT,
+        start_time INTEGER NOT NULL,
+        end_time INTEGER,
+        last_event_id INTEGER NOT NULL,
+        PRIMARY KEY (namespace, execution_id)
+      );
+      CREATE INDEX executions_newest ON executions (namespace, start_time DESC, execution_id DESC);
+      CREATE TABLE history_events (
+        run_id TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        namespace TEXT NOT NULL,
+        execution_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        event_timestamp INTEGER NOT NULL,
+        activity_id INTEGER,
+        attributes TEXT NOT NULL,
+        PRIMARY KEY (run_id, event_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        namespace TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('workflow', 'activity')),
+        execution_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        deployment_name TEXT,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'leased')),
+        attempt INTEGER NOT NULL,
+        visible_at INTEGER NOT NULL,
+        lease_expires_at INTEGER,
+        worker_id TEXT,
+        last_seen_event_id INTEGER,
+        payload TEXT,
+        heartbeat_details TEXT
+      );
+      CREATE INDEX tasks_claim ON tasks (namespace, kind, name, state, visible_at, id);
+      CREATE INDEX tasks_run ON tasks (run_id);
+      CREATE INDEX tasks_leased ON tasks (worker_id) WHERE state = 'leased';
+      CREATE UNIQUE INDEX tasks_one_workflow_task_per_run ON tasks (run_id) WHERE kind = 'workflow';
+    `,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.version;
+
+/**
+ * Applies the migrations the database lacks. Refuses a database whose version is newer than
+ * this code's: an older platform must not write into a schema it does not know.
+ */
+export function migrateSqlite(db: Database.Database, location: string): void {
+  // One immediate transaction, so that two processes opening the same file migrate once.
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = db.prepare('SELECT MAX(version) AS version FROM schema_version').get() as { version: number | null };
+    const current = row.version ?? 0;
+    if (current > SQLITE_SCHEMA_VERSION) {
+      throw new PlatformError(
+        ErrorCode.Internal,
+        `The database ${location} has schema version ${current}, newer than this platform's ${SQLITE_SCHEMA_VERSION}: upgrade the platform`,
+      );
+    }
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(migration.version);
+    }
+  }).immediate();
+}

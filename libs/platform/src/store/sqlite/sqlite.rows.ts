@@ -1,0 +1,123 @@
+import type { ExecutionStatus, HistoryEvent, JsonValue, RetryPolicyWire, TaskKind } from '#workflows/protocol';
+import type { ExecutionRecord, WorkerSession } from '../store.interface.js';
+
+/** A row of `executions`. */
+export interface ExecutionRow {
+  namespace: string;
+  execution_id: string;
+  run_id: string;
+  workflow_name: string;
+  deployment_name: string | null;
+  parent_execution_id: string | null;
+  root_execution_id: string;
+  status: ExecutionStatus;
+  input: string | null;
+  result: string | null;
+  failure: string | null;
+  start_time: number;
+  end_time: number | null;
+  last_event_id: number;
+}
+
+/** A row of `tasks`. */
+export interface TaskRow {
+  id: number;
+  namespace: string;
+  kind: TaskKind;
+  execution_id: string;
+  run_id: string;
+  name: string;
+  deployment_name: string | null;
+  state: 'queued' | 'leased';
+  attempt: number;
+  visible_at: number;
+  lease_expires_at: number | null;
+  worker_id: string | null;
+  last_seen_event_id: number | null;
+  payload: string | null;
+  heartbeat_details: string | null;
+}
+
+/** What an activity task row carries in `payload`. */
+export interface ActivityTaskPayload {
+  workflow_name: string;
+  activity_id: number;
+  scheduled_event_id: number;
+  input: JsonValue[];
+  start_to_close_timeout_ms: number;
+  retry: RetryPolicyWire;
+}
+
+/** A row of `history_events`. */
+export interface HistoryEventRow {
+  event_id: number;
+  event_type: string;
+  event_timestamp: number;
+  attributes: string;
+}
+
+/** A row of `worker_sessions`. */
+export interface WorkerSessionRow {
+  worker_id: string;
+  namespace: string;
+  worker_name: string;
+  deployment_name: string;
+  workflows: string;
+  activities: string;
+  opened_at: number;
+  expires_at: number;
+}
+
+/** JSON text of a value; SQL NULL for `null` or `undefined`. */
+export function toJson(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+/** The value of JSON text; `null` for SQL NULL. */
+export function fromJson<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+/** An execution row as the store's record. */
+export function toExecutionRecord(row: ExecutionRow): ExecutionRecord {
+  return {
+    namespace: row.namespace,
+    executionId: row.execution_id,
+    runId: row.run_id,
+    workflowName: row.workflow_name,
+    deploymentName: row.deployment_name,
+    parentExecutionId: row.parent_execution_id,
+    rootExecutionId: row.root_execution_id,
+    status: row.status,
+    input: fromJson(row.input),
+    result: fromJson(row.result),
+    failure: fromJson(row.failure),
+    startTime: row.start_time,
+    endTime: row.end_time,
+    lastEventId: row.last_event_id,
+  };
+}
+
+/** A history row in its wire shape. */
+export function toHistoryEvent(row: HistoryEventRow): HistoryEvent {
+  return {
+    event_id: row.event_id,
+    event_type: row.event_type,
+    event_timestamp: new Date(row.event_timestamp).toISOString(),
+    attributes: JSON.parse(row.attributes),
+  } as HistoryEvent;
+}
+
+/** A session row as the store's record. */
+export function toWorkerSession(row: WorkerSessionRow): WorkerSession {
+  return {
+    workerId: row.worker_id,
+    namespace: row.namespace,
+    workerName: row.worker_name,
+    deploymentName: row.deployment_name,
+    workflows: JSON.parse(row.workflows) as string[],
+    activities: JSON.parse(row.activities) as string[],
+    openedAt: row.opened_at,
+    expiresAt: row.expires_at,
+  };
+}

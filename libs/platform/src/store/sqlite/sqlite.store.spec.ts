@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { ErrorCode, ExecutionStatus } from '#workflows/protocol';
+import { PlatformError } from '../../errors/platform.error.js';
+import { describeStoreConformance } from '../conformance/store.conformance.js';
+import { T0, callerOf, claimOf, complete, session, start } from '../conformance/conformance.fixtures.js';
+import { SQLITE_SCHEMA_VERSION } from './sqlite.migrations.js';
+import { SqliteStore } from './sqlite.store.js';
+
+describeStoreConformance('SQLite in memory', async () => {
+  const store = new SqliteStore({ path: ':memory:' });
+  await store.init();
+  return store;
+});
+
+describe('SqliteStore on a file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wf-sqlite-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates parent directories and keeps committed state across a reopen', async () => {
+    const path = join(dir, 'nested', 'deeper', 'platform.db');
+    const first = new SqliteStore({ path, synchronous: 'NORMAL' });
+    await first.init();
+    expect(first.description).toContain('synchronous=NORMAL');
+    const s = session('a');
+    await first.openWorkerSession(s);
+    await start(first, 'a', 'e1');
+    const [task] = await first.claimTasks(claimOf(s, T0 + 1));
+    await first.completeWorkflowTask({ ...callerOf(s, task!, T0 + 2), commands: [complete('kept')] });
+    await first.close();
+
+    const second = new SqliteStore({ path });
+    await second.init();
+    expect(second.description).toContain('WAL, synchronous=FULL');
+    expect(await second.getExecution('a', 'e1')).toMatchObject({ status: ExecutionStatus.Completed, result: 'kept', lastEventId: 3 });
+    expect(await second.getWorkerSession('a', s.workerId)).toEqual(s);
+    await second.close();
+  });
+
+  it('refuses a database whose schema is newer than the code, naming both versions', async () => {
+    const path = join(dir, 'platform.db');
+    const store = new SqliteStore({ path });
+    await store.init();
+    await store.close();
+    const raw = new Database(path);
+    raw.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SQLITE_SCHEMA_VERSION + 1);
+    raw.close();
+
+    const newer = new SqliteStore({ path });
+    const error = await newer.init().then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(PlatformError);
+    expect((error as PlatformError).detail).toContain(`schema version ${SQLITE_SCHEMA_VERSION + 1}`);
+    expect((error as PlatformError).detail).toContain(`platform's ${SQLITE_SCHEMA_VERSION}`);
+  });
+
+  it('migrates an existing database once: reopening keeps one version row', async () => {
+    const path = join(dir, 'platform.db');
+    for (let i = 0; i < 2; i++) {
+      const store = new SqliteStore({ path });
+      await store.init();
+      await store.close();
+    }
+    const raw = new Database(path, { readonly: true });
+    expect(raw.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([SQLITE_SCHEMA_VERSION]);
+    raw.close();
+  });
+
+  it('answers WF_UNAVAILABLE, not a driver error, when another connection holds the write lock', async () => {
+    const path = join(dir, 'platform.db');
+    const store = new SqliteStore({ path, busyTimeoutMs: 0 });
+    await store.init();
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    const error = await store.putApiKey('d', 'a', T0).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    other.exec('ROLLBACK');
+    other.close();
+    expect(error).toBeInstanceOf(PlatformError);
+    expect((error as PlatformError).code).toBe(ErrorCode.Unavailable);
+    await store.close();
+  });
+});
