@@ -18,13 +18,23 @@ export class SlotCounter {
     return slots;
   }
 
-  /** Returns reserved slots that no task came for. */
+  /** Returns slots: a finished task's, or reserved ones no task came for. */
   release(kind: TaskKind, count = 1): void {
     if (count <= 0) return;
     this.used[kind] -= count;
+    this.notify();
+  }
+
+  /** Wakes everything waiting on {@link changed}. */
+  notify(): void {
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
+  }
+
+  /** Resolves at the next release or notification. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Slots of `kind` neither running nor reserved. */
@@ -32,19 +42,18 @@ export class SlotCounter {
     return this.limits[kind] - this.used[kind];
   }
 
+  /** Whether any slot is free. */
+  hasFree(): boolean {
+    return this.free('workflow') > 0 || this.free('activity') > 0;
+  }
+
   /** Slots in use (running or reserved), both kinds. */
   get inUse(): number {
     return this.used.workflow + this.used.activity;
   }
 
-  /** Resolves when some slot is free. */
-  whenFree(): Promise<void> {
-    if (this.free('workflow') > 0 || this.free('activity') > 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
   /** Resolves when no slot is in use. */
   async whenIdle(): Promise<void> {
-    while (this.inUse > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    while (this.inUse > 0) await this.changed();
   }
 }

@@ -7,14 +7,11 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Observable, Subject, mergeMap, type Subscription } from 'rxjs';
+import { Subject, mergeMap, type Subscription } from 'rxjs';
 import {
   ErrorCode,
   type RegisterWorkerResponse,
-  type TaskKind,
-  type TaskSlots,
   type TaskWire,
-  type TasksResponse,
 } from '#workflows/protocol';
 import { WorkflowRegistry } from '../discovery/workflow-registry.js';
 import { WorkflowsExplorer } from '../discovery/workflows.explorer.js';
@@ -24,6 +21,7 @@ import { PlatformConnection } from '../transport/platform-connection.js';
 import { RESOLVED_WORKFLOWS_OPTIONS, SDK_VERSION } from '../workflows.constants.js';
 import { ActivityTaskExecutor } from './activity-task.executor.js';
 import { SlotCounter } from './slot-counter.js';
+import { TaskPoller, acceptTasks, releaseSlots } from './task-poller.js';
 import { WorkflowTaskExecutor } from './workflow-task.executor.js';
 
 const MAX_BACKOFF_MS = 5_000;
@@ -37,7 +35,8 @@ const MAX_BACKOFF_MS = 5_000;
 @Injectable()
 export class WorkerService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('Worker');
-  private readonly slots: SlotCounter;
+  readonly slots: SlotCounter;
+  private readonly poller: TaskPoller;
   private readonly tasks$ = new Subject<TaskWire>();
   private readonly shutdown = new AbortController();
   private session: RegisterWorkerResponse | null = null;
@@ -45,7 +44,6 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   private subscription: Subscription | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private stopping = false;
-  private abortPoll: AbortController | null = null;
 
   constructor(
     @Inject(RESOLVED_WORKFLOWS_OPTIONS) private readonly options: ResolvedWorkflowsOptions,
@@ -58,6 +56,13 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     this.slots = new SlotCounter({
       workflow: options.maxConcurrentWorkflowTasks,
       activity: options.maxConcurrentActivityTasks,
+    });
+    this.poller = new TaskPoller({
+      transport: connection.transport,
+      slots: this.slots,
+      pollWaitMs: options.pollWaitMs,
+      workerId: () => this.session!.worker_id,
+      recover: (error, failures) => this.recover(error, failures),
     });
   }
 
@@ -78,7 +83,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     }
     await this.register();
     this.subscription = this.tasks$.pipe(mergeMap((task) => this.run(task))).subscribe();
-    this.subscription.add(this.poll$().subscribe((task) => this.tasks$.next(task)));
+    this.subscription.add(this.poller.tasks$.subscribe((task) => this.tasks$.next(task)));
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.session!.heartbeat_interval_ms);
     this.heartbeatTimer.unref();
   }
@@ -88,7 +93,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     this.stopping = true;
     const idle = this.slots.whenIdle();
     const grace = new Promise<'grace'>((resolve) => setTimeout(() => resolve('grace'), this.options.shutdownGraceMs).unref());
-    this.abortPoll?.abort();
+    this.poller.stop();
     if ((await Promise.race([idle, grace])) === 'grace') {
       this.logger.warn(`Shutdown grace period of ${this.options.shutdownGraceMs} ms ended with ${this.slots.inUse} task(s) running`);
     }
@@ -101,81 +106,44 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     await this.connection.close();
   }
 
-  /** Polls while slots are free; emits each leased task. */
-  private poll$(): Observable<TaskWire> {
-    return new Observable<TaskWire>((subscriber) => {
-      let failures = 0;
-      const loop = async (): Promise<void> => {
-        while (!this.stopping) {
-          await this.slots.whenFree();
-          if (this.stopping) break;
-          const reserved = this.slots.reserveFree();
-          this.abortPoll = new AbortController();
-          try {
-            const response = await this.connection.transport.poll(
-              { worker_id: this.session!.worker_id, wait_ms: this.options.pollWaitMs, ...reserved },
-              this.abortPoll.signal,
-            );
-            failures = 0;
-            this.accept(reserved, response, (task) => subscriber.next(task));
-          } catch (error) {
-            this.releaseAll(reserved);
-            if (this.stopping) break;
-            await this.recover(error, ++failures);
-          }
-        }
-        subscriber.complete();
-      };
-      void loop();
-      return () => this.abortPoll?.abort();
-    });
-  }
-
   /** Runs one task and reports its outcome; the response may carry the next tasks. */
   private async run(task: TaskWire): Promise<void> {
     const request = task.kind === 'workflow' ? await this.runWorkflowTask(task) : await this.runActivityTask(task);
-    const next = this.stopping ? { max_workflow_tasks: 0, max_activity_tasks: 0 } : this.slots.reserveFree();
+    // The finished task's slot goes to the completion's request for the next tasks (eager
+    // dispatch), with any other free slot; while stopping, it is simply returned.
+    let next = { max_workflow_tasks: 0, max_activity_tasks: 0 };
+    if (this.stopping) this.slots.release(task.kind);
+    else {
+      next = this.slots.reserveFree();
+      if (task.kind === 'workflow') next.max_workflow_tasks++;
+      else next.max_activity_tasks++;
+    }
     const base = { worker_id: this.session!.worker_id, task_token: task.task_token, next };
     try {
       const response =
         'failure' in request
           ? await this.connection.transport.fail({ ...base, failure: request.failure })
           : await this.connection.transport.complete({ ...base, ...request });
-      this.accept(next, response, (nextTask) => this.tasks$.next(nextTask));
+      acceptTasks(this.slots, next, response, (nextTask) => this.tasks$.next(nextTask));
     } catch (error) {
-      this.releaseAll(next);
+      releaseSlots(this.slots, next);
       this.logger.warn(`Could not report ${task.kind} task ${task.task_token}: ${(error as Error).message}`);
     }
   }
 
   private async runWorkflowTask(task: TaskWire & { kind: 'workflow' }) {
     const outcome = await this.workflowTasks.execute(task);
-    this.slots.release('workflow');
     if ('failure' in outcome) this.logger.error(`Workflow task of ${task.execution_id} failed: ${outcome.failure.message}`);
     return outcome;
   }
 
   private async runActivityTask(task: TaskWire & { kind: 'activity' }) {
     const outcome = await this.activityTasks.execute(task, this.shutdown.signal);
-    this.slots.release('activity');
     return outcome;
   }
 
-  /** Takes the tasks of a response into the slots reserved for them and frees the rest. */
-  private accept(reserved: TaskSlots, response: TasksResponse, emit: (task: TaskWire) => void): void {
-    const received: Record<TaskKind, number> = { workflow: 0, activity: 0 };
-    for (const task of response.tasks) received[task.kind]++;
-    this.slots.release('workflow', reserved.max_workflow_tasks - received.workflow);
-    this.slots.release('activity', reserved.max_activity_tasks - received.activity);
-    for (const task of response.tasks) emit(task);
-  }
-
-  private releaseAll(reserved: TaskSlots): void {
-    this.slots.release('workflow', reserved.max_workflow_tasks);
-    this.slots.release('activity', reserved.max_activity_tasks);
-  }
-
-  private async recover(error: unknown, failures: number): Promise<void> {
+  /** A failed poll: register again when the session is gone, else back off. */
+  async recover(error: unknown, failures: number): Promise<void> {
     if (error instanceof WorkflowsApiError && error.code === ErrorCode.WorkerSessionNotFound) {
       this.logger.warn('The platform no longer knows this worker session: registering again');
       await this.register().catch(() => undefined);

@@ -1,0 +1,88 @@
+import { Observable } from 'rxjs';
+import type { TaskKind, TaskSlots, TaskWire, TasksResponse } from '#workflows/protocol';
+import type { PlatformTransport } from '../transport/platform-transport.js';
+import type { SlotCounter } from './slot-counter.js';
+
+/** Most polls one worker keeps open at once. */
+const MAX_OPEN_POLLS = 4;
+
+/** What the poller needs from the worker that owns it. */
+export interface TaskPollerHost {
+  readonly transport: PlatformTransport;
+  readonly slots: SlotCounter;
+  readonly pollWaitMs: number;
+  /** The current session id (it changes when the worker registers again). */
+  workerId(): string;
+  /** Handles a failed poll (re-register, back off); resolves when polling may go on. */
+  recover(error: unknown, consecutiveFailures: number): Promise<void>;
+}
+
+/**
+ * The poll loop as an Observable of leased tasks. Whenever slots are free and not reserved,
+ * a long-poll asks for exactly those; slots freed while polls are open get a poll of their
+ * own (up to a few at once), so that a free slot never waits for an unrelated poll to end.
+ */
+export class TaskPoller {
+  private readonly open = new Set<AbortController>();
+  private stopped = false;
+
+  constructor(private readonly host: TaskPollerHost) {}
+
+  /** Leased tasks, until {@link stop}. Each one holds the slot reserved for it. */
+  readonly tasks$ = new Observable<TaskWire>((subscriber) => {
+    let failures = 0;
+    const pollOnce = async (reserved: TaskSlots, abort: AbortController): Promise<void> => {
+      try {
+        const response = await this.host.transport.poll(
+          { worker_id: this.host.workerId(), wait_ms: this.host.pollWaitMs, ...reserved },
+          abort.signal,
+        );
+        failures = 0;
+        acceptTasks(this.host.slots, reserved, response, (task) => subscriber.next(task));
+      } catch (error) {
+        releaseSlots(this.host.slots, reserved);
+        if (!this.stopped) await this.host.recover(error, ++failures);
+      } finally {
+        this.open.delete(abort);
+        this.host.slots.notify();
+      }
+    };
+    const loop = async (): Promise<void> => {
+      while (!this.stopped) {
+        if (this.open.size >= MAX_OPEN_POLLS || !this.host.slots.hasFree()) {
+          await this.host.slots.changed();
+          continue;
+        }
+        const abort = new AbortController();
+        this.open.add(abort);
+        void pollOnce(this.host.slots.reserveFree(), abort);
+      }
+      subscriber.complete();
+    };
+    void loop();
+    return () => this.stop();
+  });
+
+  /** Stops polling at once: open polls are abandoned and their slots released. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const abort of this.open) abort.abort();
+    this.host.slots.notify();
+  }
+}
+
+/** Takes a response's tasks into the slots reserved for them, frees the rest, emits the tasks. */
+export function acceptTasks(slots: SlotCounter, reserved: TaskSlots, response: TasksResponse, emit: (task: TaskWire) => void): void {
+  const received: Record<TaskKind, number> = { workflow: 0, activity: 0 };
+  for (const task of response.tasks) received[task.kind]++;
+  slots.release('workflow', reserved.max_workflow_tasks - received.workflow);
+  slots.release('activity', reserved.max_activity_tasks - received.activity);
+  for (const task of response.tasks) emit(task);
+}
+
+/** Frees slots reserved for a request that failed. */
+export function releaseSlots(slots: SlotCounter, reserved: TaskSlots): void {
+  slots.release('workflow', reserved.max_workflow_tasks);
+  slots.release('activity', reserved.max_activity_tasks);
+}
