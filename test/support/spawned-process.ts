@@ -1,11 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root; e2e specs run the built output under dist/. */
-export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
+/** The repository root (this file also runs compiled, from dist/); specs run the built output under dist/. */
+export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'node_modules'))) return dir;
+  }
+  throw new Error(`No package.json above ${from}`);
+}
 
 /** A process an e2e spec started: its output, a way to await a line, and a kill by PID. */
 export class SpawnedProcess {
