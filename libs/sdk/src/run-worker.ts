@@ -38,14 +38,12 @@ export async function runWorker(workflows: Type[], options: RunWorkerOptions = {
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     stopping ??= app.close().then(resolveStopped);
     return stopping;
   };
-  const onSignal = (): void => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    void stop();
-  };
+  const onSignal = (): void => void stop();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return { app, stopped, stop };
