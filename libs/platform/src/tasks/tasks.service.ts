@@ -76,19 +76,24 @@ export class TasksService {
     return { tasks: await this.afterTransition(session, outcome, request.next) };
   }
 
-  /** Eager dispatch first (the completing worker is warm), then the waiting polls are told. */
+  /**
+   * The committed transition's tasks are announced to waiting polls first, then the completing
+   * worker (warm, and asking) may lease some at once. The completion has committed: a failed
+   * eager claim only means no tasks come back with it.
+   */
   private async afterTransition(session: WorkerSession, outcome: TransitionOutcome, next?: TaskSlots): Promise<TaskWire[]> {
-    let tasks: TaskWire[] = [];
-    if (next && (next.max_workflow_tasks > 0 || next.max_activity_tasks > 0) && session.expiresAt > this.clock.now()) {
-      tasks = await this.matcher.claim({
+    this.publisher.publish(session.namespace, outcome);
+    if (!next || (next.max_workflow_tasks <= 0 && next.max_activity_tasks <= 0) || session.expiresAt <= this.clock.now()) return [];
+    try {
+      return await this.matcher.claim({
         session,
         maxWorkflowTasks: next.max_workflow_tasks,
         maxActivityTasks: next.max_activity_tasks,
         leaseMs: this.sessions.leaseMs,
       });
+    } catch {
+      return [];
     }
-    this.publisher.publish(session.namespace, outcome);
-    return tasks;
   }
 
   private caller(session: WorkerSession, taskToken: string): TaskCaller {

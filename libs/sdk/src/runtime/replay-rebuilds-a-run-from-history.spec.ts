@@ -162,4 +162,76 @@ describe('replayWorkflowTask', () => {
     const [command] = await replayWorkflowTask(run, history(started(null)));
     expect(command).toMatchObject({ type: CommandType.FailWorkflow, failure: { type: 'RangeError', message: 'bad order' } });
   });
+
+  it('keeps a failure the workflow has not awaited yet from becoming an unhandled rejection', async () => {
+    class LateAwait {
+      constructor(readonly steps: Steps) {}
+      async run(): Promise<string> {
+        const first = this.steps.first(1);
+        const second = this.steps.second(2);
+        await first;
+        return second.then(
+          () => 'second ok',
+          (error: ActivityFailure) => `second failed: ${error.failure.message}`,
+        );
+      }
+    }
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const recorded = history(
+        started(null), // 1
+        taskCompleted(1), // 2
+        scheduled(1, 'first', [1]), // 3
+        scheduled(2, 'second', [2]), // 4
+        { event_type: EventType.ActivityTaskFailed, attributes: { scheduled_event_id: 4, activity_id: 2, attempt: 1, failure: { type: 'E', message: 'boom' } } }, // 5
+        taskCompleted(5), // 6
+        completed(3, 1, 1), // 7
+      );
+      const commands = await replayWorkflowTask(runOf(LateAwait), recorded);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(commands).toEqual([{ type: CommandType.CompleteWorkflow, result: 'second failed: boom' }]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('schedules nothing once the workflow has returned', async () => {
+    class ReturnsEarly {
+      constructor(readonly steps: Steps) {}
+      async run(): Promise<string> {
+        // Runs a few microtasks after run() has returned and the run has closed.
+        void Promise.resolve()
+          .then(() => undefined)
+          .then(() => undefined)
+          .then(() => undefined)
+          .then(() => this.steps.first(1));
+        return 'done';
+      }
+    }
+    expect(await replayWorkflowTask(runOf(ReturnsEarly), history(started(null)))).toEqual([
+      { type: CommandType.CompleteWorkflow, result: 'done' },
+    ]);
+  });
+
+  it('fails the workflow, naming the path, when its result is not JSON', async () => {
+    class BigIntResult {
+      async run(): Promise<unknown> {
+        return { total: 10n };
+      }
+    }
+    const run = new WorkflowRun({ name: 'wf', metatype: BigIntResult, runMethod: 'run', params: [] }, new WorkflowRegistry(), {
+      workflowName: 'wf',
+      executionId: 'e1',
+      runId: 'r1',
+      taskAttempt: 1,
+    });
+    const [command] = await replayWorkflowTask(run, history(started(null)));
+    expect(command).toMatchObject({
+      type: CommandType.FailWorkflow,
+      failure: { type: 'PayloadSerializationError', message: expect.stringContaining('workflow result.total') },
+    });
+  });
 });

@@ -53,14 +53,15 @@ export class WorkflowRun implements WorkflowContextHost {
     } catch (error) {
       outcome = Promise.reject(error);
     }
-    outcome.then(
-      (result) => this.close({ type: CommandType.CompleteWorkflow, result: this.resultPayload(result) }),
-      (error: unknown) => this.close({ type: CommandType.FailWorkflow, failure: toFailure(error) }),
-    );
+    outcome
+      .then((result) => this.close({ type: CommandType.CompleteWorkflow, result: toJsonPayload(result, 'workflow result') }))
+      .catch((error: unknown) => this.close({ type: CommandType.FailWorkflow, failure: toFailure(error) }));
   }
 
   /** Called by activity proxies: buffers a SCHEDULE_ACTIVITY command and returns its result. */
   scheduleActivity(name: string, args: unknown[], options: ResolvedActivityOptions): Promise<unknown> {
+    // Code still running after the workflow returned schedules nothing: the run is closed.
+    if (this.closed) return new Promise(() => undefined);
     const activityId = this.nextActivityId++;
     const input = toJsonPayload(args, `${name} arguments`) as JsonValue[];
     this.commands.push({
@@ -71,7 +72,10 @@ export class WorkflowRun implements WorkflowContextHost {
       start_to_close_timeout_ms: options.startToCloseTimeoutMs,
       retry: options.retry,
     });
-    return new Promise((resolve, reject) => this.pending.set(activityId, { name, resolve, reject }));
+    const result = new Promise((resolve, reject) => this.pending.set(activityId, { name, resolve, reject }));
+    // A failure the workflow has not awaited yet must not become an unhandled rejection; its own await still sees it.
+    result.catch(() => undefined);
+    return result;
   }
 
   /** Applies one resolution event from history: settles the promise the workflow awaits. */
@@ -100,10 +104,6 @@ export class WorkflowRun implements WorkflowContextHost {
     }
     this.pending.delete(activityId);
     return pending;
-  }
-
-  private resultPayload(result: unknown): JsonValue {
-    return toJsonPayload(result, 'workflow result');
   }
 
   private close(command: Command): void {

@@ -1,11 +1,14 @@
 import { Injectable, type Type } from '@nestjs/common';
 import { ContextIdFactory, ModuleRef } from '@nestjs/core';
-import type { ActivityTaskWire, Failure, JsonValue } from '#workflows/protocol';
+import { Limits, type ActivityTaskWire, type Failure, type JsonValue } from '#workflows/protocol';
 import { ActivityContext } from '../activity/activity-context.js';
 import { ApplicationFailure } from '../errors/application-failure.js';
 import { toFailure } from '../errors/failure.converter.js';
 import { WorkflowRegistry } from '../discovery/workflow-registry.js';
 import { PayloadSerializationError, toJsonPayload } from '../runtime/payload.js';
+
+/** Largest result recorded: the request limit less room for the rest of the completion. */
+const MAX_RESULT_BYTES = Limits.maxRequestBytes - 64 * 1024;
 
 /** The outcome of one activity attempt. */
 export type ActivityOutcome = { result: JsonValue } | { failure: Failure };
@@ -48,8 +51,13 @@ export class ActivityTaskExecutor {
       );
       const instance = (await this.instanceFor(definition.provider, definition.isStatic, context)) as Record<string, unknown>;
       const method = instance[definition.methodName] as (...args: unknown[]) => unknown;
-      const result = await method.apply(instance, task.input);
-      return { result: toJsonPayload(result, `${task.activity_name} result`) };
+      const result = toJsonPayload(await method.apply(instance, task.input), `${task.activity_name} result`);
+      const bytes = Buffer.byteLength(JSON.stringify(result));
+      if (bytes > MAX_RESULT_BYTES) {
+        const message = `${task.activity_name} result is ${bytes} bytes; the limit is ${MAX_RESULT_BYTES}`;
+        return { failure: toFailure(ApplicationFailure.nonRetryable(message, 'PayloadTooLarge')) };
+      }
+      return { result };
     } catch (error) {
       if (error instanceof PayloadSerializationError) {
         return { failure: toFailure(ApplicationFailure.nonRetryable(error.message, 'PayloadSerializationError')) };

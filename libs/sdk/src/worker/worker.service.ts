@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Subject, mergeMap, type Subscription } from 'rxjs';
+import { EMPTY, Subject, catchError, from, mergeMap, type Subscription } from 'rxjs';
 import {
   ErrorCode,
   type RegisterWorkerResponse,
@@ -82,7 +82,19 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
       return;
     }
     await this.register();
-    this.subscription = this.tasks$.pipe(mergeMap((task) => this.run(task))).subscribe();
+    this.subscription = this.tasks$
+      .pipe(
+        mergeMap((task) =>
+          from(this.run(task)).pipe(
+            catchError((error: unknown) => {
+              // run() reports its own failures; reaching here is a bug, which must not stop the stream.
+              this.logger.error(`Task ${task.task_token} could not be handled: ${(error as Error)?.message ?? error}`);
+              return EMPTY;
+            }),
+          ),
+        ),
+      )
+      .subscribe();
     this.subscription.add(this.poller.tasks$.subscribe((task) => this.tasks$.next(task)));
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.session!.heartbeat_interval_ms);
     this.heartbeatTimer.unref();
@@ -146,8 +158,12 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   async recover(error: unknown, failures: number): Promise<void> {
     if (error instanceof WorkflowsApiError && error.code === ErrorCode.WorkerSessionNotFound) {
       this.logger.warn('The platform no longer knows this worker session: registering again');
-      await this.register().catch(() => undefined);
-      return;
+      try {
+        await this.register();
+        return;
+      } catch (registerError) {
+        error = registerError;
+      }
     }
     const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10));
     this.logger.warn(`Poll failed (${(error as Error).message}); retrying in ${delay} ms`);
@@ -155,7 +171,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   }
 
   private async heartbeat(): Promise<void> {
-    if (!this.session || this.stopping) return;
+    if (!this.session) return;
     try {
       await this.connection.transport.heartbeat(this.session.worker_id);
     } catch (error) {
