@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,7 +96,10 @@ export class SpawnedProcess {
 }
 
 /** Starts the standalone platform on a free port with the given `key:namespace` pairs; resolves with its base URL. */
-export async function startPlatformProcess(apiKeys: string, extraEnv: Record<string, string> = {}): Promise<{ process: SpawnedProcess; url: string }> {
+export async function startPlatformProcess(
+  apiKeys: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ process: SpawnedProcess; url: string }> {
   const platform = new SpawnedProcess('platform', 'dist/libs/platform/src/main.js', {
     WORKFLOWS_PORT: '0',
     WORKFLOWS_DB_PATH: ':memory:',
@@ -117,4 +121,13 @@ export async function startWorkerProcess(
   const worker = new SpawnedProcess(name, script, { SERVER_URL: serverUrl, MISTRAL_API_KEY: apiKey, WORKER_NAME: name, ...extraEnv });
   await worker.waitFor(/registered with/);
   return worker;
+}
+
+/** A TCP port free right now on 127.0.0.1, for a process that must come back on the same port. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolvePromise) => server.close(resolvePromise));
+  return port;
 }

@@ -63,3 +63,29 @@ export interface FailTaskRequest {
   failure: Failure;
   next?: TaskSlots;
 }
+
+/**
+ * `POST /v1/workflows/tasks/heartbeat`: a running activity attempt is alive, with optional
+ * progress details the next attempt can read. A stale token is refused with 409: the attempt
+ * was superseded and should stop.
+ */
+export interface HeartbeatTaskRequest {
+  worker_id: string;
+  task_token: string;
+  details?: JsonValue | null;
+}
+
+/** The answer to an activity heartbeat. */
+export interface HeartbeatTaskResponse {
+  /** True when the activity should stop (cancellation); the attempt's AbortSignal fires. */
+  cancel_requested: boolean;
+}
+
+/**
+ * `POST /v1/workflows/workers/{worker_id}/shutdown`: the worker is leaving. Its session
+ * closes and every task it still holds is offered again at once (next attempt), without
+ * waiting for a timeout.
+ */
+export interface ShutdownWorkerResponse {
+  released: number;
+}

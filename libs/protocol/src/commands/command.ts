@@ -27,6 +27,12 @@ export interface ScheduleActivityCommand {
   activity_name: string;
   input: JsonValue[];
   start_to_close_timeout_ms: number;
+  /** Longest the task may wait in the queue before a worker starts it; 0 means no limit. */
+  schedule_to_start_timeout_ms: number;
+  /** Longest the activity may take in all, every attempt and wait included; 0 means no limit. */
+  schedule_to_close_timeout_ms: number;
+  /** Longest a running attempt may go without a heartbeat; 0 means heartbeats are not required. */
+  heartbeat_timeout_ms: number;
   retry: RetryPolicyWire;
 }
 

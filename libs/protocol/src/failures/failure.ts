@@ -12,3 +12,25 @@ export interface Failure {
   details?: JsonValue;
   cause?: Failure;
 }
+
+/** Failure types the platform records when it ends an attempt itself. */
+export const PlatformFailureType = {
+  /** An activity attempt or the activity as a whole ran out of time; `details.timeout_type` says which timeout. */
+  ActivityTimeout: 'ActivityTimeout',
+  /** A workflow task was not completed within the workflow task timeout. */
+  WorkflowTaskTimeout: 'WorkflowTaskTimeout',
+  /** The worker holding the task stopped heartbeating. */
+  WorkerSessionExpired: 'WorkerSessionExpired',
+  /** The worker holding the task shut down before finishing it. */
+  WorkerShutdown: 'WorkerShutdown',
+} as const;
+
+/** Which activity timeout expired. */
+export const TimeoutType = {
+  StartToClose: 'START_TO_CLOSE',
+  ScheduleToStart: 'SCHEDULE_TO_START',
+  ScheduleToClose: 'SCHEDULE_TO_CLOSE',
+  Heartbeat: 'HEARTBEAT',
+} as const;
+/** One of {@link TimeoutType}'s values. */
+export type TimeoutType = (typeof TimeoutType)[keyof typeof TimeoutType];

@@ -23,6 +23,9 @@ export interface EventAttributes {
     activity_name: string;
     input: JsonValue[];
     start_to_close_timeout_ms: number;
+    schedule_to_start_timeout_ms: number;
+    schedule_to_close_timeout_ms: number;
+    heartbeat_timeout_ms: number;
     retry: RetryPolicyWire;
   };
   [EventType.ActivityTaskStarted]: { scheduled_event_id: number; activity_id: number; attempt: number; worker_name: string };

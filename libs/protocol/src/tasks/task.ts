@@ -28,6 +28,8 @@ export interface ActivityTaskWire {
   input: JsonValue[];
   attempt: number;
   start_to_close_timeout_ms: number;
+  /** Heartbeat at least this often (0: no heartbeat required); a silent attempt is timed out. */
+  heartbeat_timeout_ms: number;
   /** Details of the last heartbeat of an earlier attempt, if any. */
   heartbeat_details: JsonValue | null;
 }

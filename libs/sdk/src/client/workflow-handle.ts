@@ -1,10 +1,13 @@
 import { ExecutionStatus, type ExecutionWire, type HistoryEvent } from '#workflows/protocol';
 import { fromFailure } from '../errors/failure.converter.js';
 import { WorkflowFailedError } from '../errors/workflow-failed.error.js';
+import { WorkflowsApiError } from '../errors/workflows-api.error.js';
 import type { PlatformTransport } from '../transport/platform-transport.js';
 
 /** How long one long-poll for a result is held by the platform. */
 const RESULT_POLL_SECONDS = 30;
+/** Consecutive failed waits (platform unreachable or 5xx) before `result()` gives up, about a minute. */
+const MAX_RESULT_RETRIES = 40;
 
 /** A handle on one execution, from `WorkflowsClient.start()` or `getHandle()`. */
 export class WorkflowHandle<TResult = unknown> {
@@ -24,11 +27,19 @@ export class WorkflowHandle<TResult = unknown> {
    * (whose `cause` is the workflow's error) when it did not complete.
    */
   async result(): Promise<TResult> {
-    let execution = await this.transport.getExecution(this.executionId, RESULT_POLL_SECONDS);
-    while (execution.status === ExecutionStatus.Running) {
-      execution = await this.transport.getExecution(this.executionId, RESULT_POLL_SECONDS);
+    let failures = 0;
+    for (;;) {
+      try {
+        const execution = await this.transport.getExecution(this.executionId, RESULT_POLL_SECONDS);
+        failures = 0;
+        if (execution.status !== ExecutionStatus.Running) return resultOf<TResult>(execution);
+      } catch (error) {
+        // A restarting or briefly unreachable platform does not end the wait; an answer such as 404 does.
+        const transient = !(error instanceof WorkflowsApiError) || error.status >= 500;
+        if (!transient || ++failures > MAX_RESULT_RETRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** failures)));
+      }
     }
-    return resultOf<TResult>(execution);
   }
 
   /** Every event of the execution's history, in order. */

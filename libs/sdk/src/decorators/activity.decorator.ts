@@ -22,6 +22,15 @@ export interface ActivityOptions {
   name?: string;
   /** Longest one attempt may run. @default '5m' */
   startToCloseTimeout?: Duration;
+  /** Longest the task may wait for a worker to start it; unset means no limit. Not retried when it expires. */
+  scheduleToStartTimeout?: Duration;
+  /** Longest the activity may take in all, every attempt and backoff included; unset means no limit. */
+  scheduleToCloseTimeout?: Duration;
+  /**
+   * Longest a running attempt may go without `ActivityContext.heartbeat()`; unset means
+   * heartbeats are not required. Set it for long activities so a dead worker is noticed early.
+   */
+  heartbeatTimeout?: Duration;
   retry?: RetryPolicy;
 }
 

@@ -27,6 +27,10 @@ export function resolveRetryPolicy(policy: RetryPolicy = {}, where = 'retry'): R
 /** The options a scheduled activity travels with: decorator options overridden by per-call ones. */
 export interface ResolvedActivityOptions {
   startToCloseTimeoutMs: number;
+  /** 0 when unset, as on the wire. */
+  scheduleToStartTimeoutMs: number;
+  scheduleToCloseTimeoutMs: number;
+  heartbeatTimeoutMs: number;
   retry: RetryPolicyWire;
 }
 
@@ -37,6 +41,13 @@ export function resolveActivityOptions(base: ActivityOptions, override: Activity
       override.startToCloseTimeout ?? base.startToCloseTimeout ?? DEFAULT_START_TO_CLOSE_TIMEOUT_MS,
       'startToCloseTimeout',
     ),
+    scheduleToStartTimeoutMs: optionalMs(override.scheduleToStartTimeout ?? base.scheduleToStartTimeout, 'scheduleToStartTimeout'),
+    scheduleToCloseTimeoutMs: optionalMs(override.scheduleToCloseTimeout ?? base.scheduleToCloseTimeout, 'scheduleToCloseTimeout'),
+    heartbeatTimeoutMs: optionalMs(override.heartbeatTimeout ?? base.heartbeatTimeout, 'heartbeatTimeout'),
     retry: resolveRetryPolicy({ ...base.retry, ...override.retry }),
   };
+}
+
+function optionalMs(duration: ActivityOptions['startToCloseTimeout'], what: string): number {
+  return duration === undefined ? 0 : toMilliseconds(duration, what);
 }

@@ -69,7 +69,16 @@ const taskCompleted = (lastSeen: number): NewEvent => ({
 });
 const scheduled = (id: number, name: string, input: unknown[]): NewEvent => ({
   event_type: EventType.ActivityTaskScheduled,
-  attributes: { activity_id: id, activity_name: name, input: input as never, start_to_close_timeout_ms: 300000, retry },
+  attributes: {
+    activity_id: id,
+    activity_name: name,
+    input: input as never,
+    start_to_close_timeout_ms: 300000,
+    schedule_to_start_timeout_ms: 0,
+    schedule_to_close_timeout_ms: 0,
+    heartbeat_timeout_ms: 0,
+    retry,
+  },
 });
 const completed = (scheduledEventId: number, id: number, result: unknown): NewEvent => ({
   event_type: EventType.ActivityTaskCompleted,
@@ -94,6 +103,9 @@ describe('replayWorkflowTask', () => {
         activity_name: 'first',
         input: [5],
         start_to_close_timeout_ms: 300000,
+        schedule_to_start_timeout_ms: 0,
+        schedule_to_close_timeout_ms: 0,
+        heartbeat_timeout_ms: 0,
         retry,
       },
     ]);

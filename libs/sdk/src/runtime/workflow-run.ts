@@ -70,6 +70,9 @@ export class WorkflowRun implements WorkflowContextHost {
       activity_name: name,
       input,
       start_to_close_timeout_ms: options.startToCloseTimeoutMs,
+      schedule_to_start_timeout_ms: options.scheduleToStartTimeoutMs,
+      schedule_to_close_timeout_ms: options.scheduleToCloseTimeoutMs,
+      heartbeat_timeout_ms: options.heartbeatTimeoutMs,
       retry: options.retry,
     });
     const result = new Promise((resolve, reject) => this.pending.set(activityId, { name, resolve, reject }));

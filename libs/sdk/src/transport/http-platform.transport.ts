@@ -4,6 +4,8 @@ import type {
   ExecuteWorkflowRequest,
   ExecutionWire,
   FailTaskRequest,
+  HeartbeatTaskRequest,
+  HeartbeatTaskResponse,
   HistoryPageWire,
   PollTasksRequest,
   RegisterWorkerRequest,
@@ -11,6 +13,7 @@ import type {
   RunsPageWire,
   TasksResponse,
   WhoAmIWire,
+  ShutdownWorkerResponse,
   WorkflowsListWire,
 } from '#workflows/protocol';
 import { WorkflowsApiError } from '../errors/workflows-api.error.js';
@@ -89,6 +92,14 @@ export class HttpPlatformTransport implements PlatformTransport {
 
   fail(body: FailTaskRequest): Promise<TasksResponse> {
     return this.call('POST', '/v1/workflows/tasks/fail', body);
+  }
+
+  heartbeatTask(body: HeartbeatTaskRequest): Promise<HeartbeatTaskResponse> {
+    return this.call('POST', '/v1/workflows/tasks/heartbeat', body);
+  }
+
+  shutdownWorker(workerId: string): Promise<ShutdownWorkerResponse> {
+    return this.call('POST', `/v1/workflows/workers/${encodeURIComponent(workerId)}/shutdown`, {});
   }
 
   async close(): Promise<void> {

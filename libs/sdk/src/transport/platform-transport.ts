@@ -3,6 +3,8 @@ import type {
   ExecuteWorkflowRequest,
   ExecutionWire,
   FailTaskRequest,
+  HeartbeatTaskRequest,
+  HeartbeatTaskResponse,
   HistoryPageWire,
   PollTasksRequest,
   RegisterWorkerRequest,
@@ -10,6 +12,7 @@ import type {
   RunsPageWire,
   TasksResponse,
   WhoAmIWire,
+  ShutdownWorkerResponse,
   WorkflowsListWire,
 } from '#workflows/protocol';
 
@@ -30,5 +33,7 @@ export interface PlatformTransport {
   poll(body: PollTasksRequest, signal?: AbortSignal): Promise<TasksResponse>;
   complete(body: CompleteTaskRequest): Promise<TasksResponse>;
   fail(body: FailTaskRequest): Promise<TasksResponse>;
+  heartbeatTask(body: HeartbeatTaskRequest): Promise<HeartbeatTaskResponse>;
+  shutdownWorker(workerId: string): Promise<ShutdownWorkerResponse>;
   close(): Promise<void>;
 }

@@ -58,6 +58,7 @@ function task(activityName: string, executionId: string, input: unknown[], attem
     input: input as never,
     attempt,
     start_to_close_timeout_ms: 1000,
+    heartbeat_timeout_ms: 0,
     heartbeat_details: null,
   };
 }

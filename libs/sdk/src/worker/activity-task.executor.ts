@@ -26,8 +26,11 @@ export class ActivityTaskExecutor {
     private readonly registry: WorkflowRegistry,
   ) {}
 
-  /** Runs the attempt; never throws: a failure is an outcome. */
-  async execute(task: ActivityTaskWire, signal: AbortSignal): Promise<ActivityOutcome> {
+  /**
+   * Runs the attempt; never throws: a failure is an outcome. `signal` stops the attempt,
+   * `heartbeat` receives `ActivityContext.heartbeat()` calls.
+   */
+  async execute(task: ActivityTaskWire, signal: AbortSignal, heartbeat?: (details: unknown) => void): Promise<ActivityOutcome> {
     const definition = this.registry.activities.get(task.activity_name);
     if (!definition) {
       return {
@@ -46,8 +49,11 @@ export class ActivityTaskExecutor {
           workflowName: task.workflow_name,
           attempt: task.attempt,
           startToCloseTimeoutMs: task.start_to_close_timeout_ms,
+          heartbeatTimeoutMs: task.heartbeat_timeout_ms,
+          heartbeatDetails: task.heartbeat_details,
         },
         signal,
+        heartbeat,
       );
       const instance = (await this.instanceFor(definition.provider, definition.isStatic, context)) as Record<string, unknown>;
       const method = instance[definition.methodName] as (...args: unknown[]) => unknown;

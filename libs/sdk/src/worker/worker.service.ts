@@ -19,12 +19,16 @@ import { WorkflowsApiError } from '../errors/workflows-api.error.js';
 import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
 import { PlatformConnection } from '../transport/platform-connection.js';
 import { RESOLVED_WORKFLOWS_OPTIONS, SDK_VERSION } from '../workflows.constants.js';
+import { performance } from 'node:perf_hooks';
+import { ActivityHeartbeater } from './activity-heartbeater.js';
 import { ActivityTaskExecutor } from './activity-task.executor.js';
 import { SlotCounter } from './slot-counter.js';
 import { TaskPoller, acceptTasks, releaseSlots } from './task-poller.js';
 import { WorkflowTaskExecutor } from './workflow-task.executor.js';
 
 const MAX_BACKOFF_MS = 5_000;
+/** Tries of one completion before it is given up (about 20 s of backoff). */
+const MAX_REPORT_ATTEMPTS = 8;
 
 /**
  * The worker's lifecycle: discovers at module init, registers and polls at bootstrap, stops
@@ -95,7 +99,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
         ),
       )
       .subscribe();
-    this.subscription.add(this.poller.tasks$.subscribe((task) => this.tasks$.next(task)));
+    this.subscription.add(this.poller.tasks$.subscribe((task) => this.dispatch(task)));
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.session!.heartbeat_interval_ms);
     this.heartbeatTimer.unref();
   }
@@ -108,6 +112,13 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     this.poller.stop();
     if ((await Promise.race([idle, grace])) === 'grace') {
       this.logger.warn(`Shutdown grace period of ${this.options.shutdownGraceMs} ms ended with ${this.slots.inUse} task(s) running`);
+    }
+    // Whatever this worker still holds is offered to other workers now, not after a timeout.
+    try {
+      const { released } = await this.connection.transport.shutdownWorker(this.session!.worker_id);
+      if (released > 0) this.logger.log(`Released ${released} unfinished task(s) to other workers`);
+    } catch (error) {
+      this.logger.warn(`Could not release this worker's tasks (they return after the session timeout): ${(error as Error).message}`);
     }
     this.shutdown.abort();
     this.subscription.unsubscribe();
@@ -132,14 +143,37 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     }
     const base = { worker_id: this.session!.worker_id, task_token: task.task_token, next };
     try {
-      const response =
+      const response = await this.report(() =>
         'failure' in request
-          ? await this.connection.transport.fail({ ...base, failure: request.failure })
-          : await this.connection.transport.complete({ ...base, ...request });
-      acceptTasks(this.slots, next, response, (nextTask) => this.tasks$.next(nextTask));
+          ? this.connection.transport.fail({ ...base, failure: request.failure })
+          : this.connection.transport.complete({ ...base, ...request }),
+      );
+      acceptTasks(this.slots, next, response, (nextTask) => this.dispatch(nextTask));
     } catch (error) {
       releaseSlots(this.slots, next);
       this.logger.warn(`Could not report ${task.kind} task ${task.task_token}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Runs a leased task, unless the worker is stopping: then it stays leased until the release at shutdown. */
+  private dispatch(task: TaskWire): void {
+    if (this.stopping) this.slots.release(task.kind);
+    else this.tasks$.next(task);
+  }
+
+  /**
+   * Sends a completion, retrying with backoff while the platform is unreachable or answers
+   * 5xx/429; the same token makes a retry of a completion that did land harmless.
+   */
+  private async report<T>(send: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (error) {
+        const transient = !(error instanceof WorkflowsApiError) || error.status >= 500 || error.status === 429;
+        if (!transient || attempt >= MAX_REPORT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt)));
+      }
     }
   }
 
@@ -150,8 +184,21 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   }
 
   private async runActivityTask(task: TaskWire & { kind: 'activity' }) {
-    const outcome = await this.activityTasks.execute(task, this.shutdown.signal);
-    return outcome;
+    const attempt = new AbortController();
+    const heartbeats = new ActivityHeartbeater(
+      this.connection.transport,
+      () => this.session!.worker_id,
+      task.task_token,
+      task.heartbeat_timeout_ms,
+      attempt,
+      () => performance.now(),
+    );
+    const signal = AbortSignal.any([attempt.signal, this.shutdown.signal]);
+    try {
+      return await this.activityTasks.execute(task, signal, (details) => heartbeats.record(details));
+    } finally {
+      heartbeats.stop();
+    }
   }
 
   /** A failed poll: register again when the session is gone, else back off. */
