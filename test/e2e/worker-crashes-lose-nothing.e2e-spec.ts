@@ -94,7 +94,7 @@ describe('crashed, stopped and frozen workers lose nothing (R1, R2, R3, R5, R12,
   }, 60_000);
 
   it('R5: SIGTERM under load: the worker exits within its grace period and hands back what it did not finish at once', async () => {
-    const leaving = await worker('w-r5-leaving', { SHUTDOWN_GRACE_MS: '300', DEPLOYMENT_NAME: 'r5' });
+    const leaving = await worker('w-r5-leaving', { WORKFLOWS_SHUTDOWN_GRACE_MS: '300', DEPLOYMENT_NAME: 'r5' });
     const handles = await Promise.all(
       Array.from({ length: 4 }, (_, n) =>
         client.start('steps', { input: { steps: 1, ms: 3000 }, executionId: `r5-${n}`, deploymentName: 'r5' }),

@@ -19,7 +19,7 @@ export interface WorkflowsModuleOptions {
   maxConcurrentActivityTasks?: number;
   /** Longest a poll waits for a task before asking again. @default 30000 */
   pollWaitMs?: number;
-  /** How long in-flight tasks may run on after shutdown begins. @default 10000 */
+  /** How long in-flight tasks may run on after shutdown begins. @default env `WORKFLOWS_SHUTDOWN_GRACE_MS`, else 10000 */
   shutdownGraceMs?: number;
   /** The embedded platform (used only when `serverUrl` is unset). */
   embedded?: EmbeddedPlatformOptions;
@@ -120,7 +120,7 @@ export function resolveWorkflowsOptions(raw: WorkflowsModuleOptions = {}, env: E
     maxConcurrentWorkflowTasks: count(raw.maxConcurrentWorkflowTasks, 'maxConcurrentWorkflowTasks', 50, 1, 'WORKFLOWS_MAX_CONCURRENT_WORKFLOW_TASKS'),
     maxConcurrentActivityTasks: count(raw.maxConcurrentActivityTasks, 'maxConcurrentActivityTasks', 100, 1, 'WORKFLOWS_MAX_CONCURRENT_ACTIVITY_TASKS'),
     pollWaitMs: count(raw.pollWaitMs, 'pollWaitMs', 30_000, 100),
-    shutdownGraceMs: count(raw.shutdownGraceMs, 'shutdownGraceMs', 10_000, 0),
+    shutdownGraceMs: count(raw.shutdownGraceMs, 'shutdownGraceMs', 10_000, 0, 'WORKFLOWS_SHUTDOWN_GRACE_MS'),
     embedded: {
       host: embedded.host ?? pick(undefined, 'WORKFLOWS_HOST') ?? '127.0.0.1',
       port,
