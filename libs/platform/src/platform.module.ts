@@ -15,7 +15,7 @@ import { CLOCK, PLATFORM_LOGGER, PLATFORM_OPTIONS, STORE } from './platform.cons
 import { SqliteStore } from './store/sqlite/sqlite.store.js';
 import type { Store } from './store/store.interface.js';
 import { TasksService } from './tasks/tasks.service.js';
-import { LeaseSweeper } from './workers/lease.sweeper.js';
+import { TimeoutsSweeper } from './workers/timeouts.sweeper.js';
 import { WorkerSessionsService } from './workers/worker-sessions.service.js';
 
 /**
@@ -49,7 +49,7 @@ export class PlatformModule implements OnApplicationShutdown {
         },
         ApiKeysService,
         WorkerSessionsService,
-        LeaseSweeper,
+        TimeoutsSweeper,
         TaskMatcher,
         ResultWaiters,
         TransitionPublisher,

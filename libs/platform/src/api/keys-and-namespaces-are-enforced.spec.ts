@@ -12,9 +12,11 @@ const ROUTES: ['GET' | 'POST', string, unknown][] = [
   ['GET', '/v1/workflows/runs', undefined],
   ['POST', '/v1/workflows/workers/register', registration()],
   ['POST', '/v1/workflows/workers/w/heartbeat', {}],
+  ['POST', '/v1/workflows/workers/w/shutdown', {}],
   ['POST', '/v1/workflows/tasks/poll', { worker_id: 'w', max_workflow_tasks: 1, max_activity_tasks: 1 }],
   ['POST', '/v1/workflows/tasks/complete', { worker_id: 'w', task_token: 'w1.1', commands: [] }],
   ['POST', '/v1/workflows/tasks/fail', { worker_id: 'w', task_token: 'w1.1', failure: { type: 'E', message: 'm' } }],
+  ['POST', '/v1/workflows/tasks/heartbeat', { worker_id: 'w', task_token: 'a1.1' }],
 ];
 
 describe('API keys and namespaces', () => {
@@ -86,6 +88,7 @@ describe('API keys and namespaces', () => {
       });
       expect(asAlpha.status).toBe(404);
       expect((await h.call('POST', `/v1/workflows/workers/${alphaWorker}/heartbeat`, { key: KEY_B, body: {} })).status).toBe(404);
+      expect((await h.call('POST', `/v1/workflows/workers/${alphaWorker}/shutdown`, { key: KEY_B, body: {} })).status).toBe(404);
 
       const alphaPoll = await h.call('POST', '/v1/workflows/tasks/poll', {
         body: { worker_id: alphaWorker, wait_ms: 0, max_workflow_tasks: 10, max_activity_tasks: 0 },

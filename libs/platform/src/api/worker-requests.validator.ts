@@ -5,6 +5,7 @@ import {
   type CompleteTaskRequest,
   type Failure,
   type FailTaskRequest,
+  type HeartbeatTaskRequest,
   type JsonValue,
   type PollTasksRequest,
   type RegisterWorkerRequest,
@@ -83,6 +84,14 @@ export function parseFailRequest(body: unknown): FailTaskRequest {
   return request;
 }
 
+/** Validates `POST /v1/workflows/tasks/heartbeat`; `details` is any JSON, bounded like a result. */
+export function parseHeartbeatTaskRequest(body: unknown): HeartbeatTaskRequest {
+  const fields = JsonFields.of(body, '', ['worker_id', 'task_token', 'details']);
+  const request: HeartbeatTaskRequest = { worker_id: fields.id('worker_id'), task_token: fields.string('task_token', Limits.maxIdLength) };
+  if (Object.hasOwn(body as object, 'details')) request.details = fields.json('details') as JsonValue | null;
+  return request;
+}
+
 function parseSlots(fields: JsonFields): TaskSlots {
   return {
     max_workflow_tasks: fields.integer('max_workflow_tasks', 0, MAX_SLOTS),
@@ -118,12 +127,26 @@ function parseRetryPolicy(fields: JsonFields): RetryPolicyWire {
   };
 }
 
+const SCHEDULE_ACTIVITY_FIELDS = [
+  'type',
+  'activity_id',
+  'activity_name',
+  'input',
+  'start_to_close_timeout_ms',
+  'schedule_to_start_timeout_ms',
+  'schedule_to_close_timeout_ms',
+  'heartbeat_timeout_ms',
+  'retry',
+] as const;
+
 /** Validates one command of a workflow task's completion. */
 export function parseCommand(value: unknown, path: string): Command {
-  const type = JsonFields.of(value, path, ['type', 'activity_id', 'activity_name', 'input', 'start_to_close_timeout_ms', 'retry', 'result', 'failure']).raw('type');
+  const type = JsonFields.of(value, path, [...SCHEDULE_ACTIVITY_FIELDS, 'result', 'failure']).raw('type');
   switch (type) {
     case CommandType.ScheduleActivity: {
-      const fields = JsonFields.of(value, path, ['type', 'activity_id', 'activity_name', 'input', 'start_to_close_timeout_ms', 'retry']);
+      const fields = JsonFields.of(value, path, SCHEDULE_ACTIVITY_FIELDS);
+      // Absent optional timeouts (an older SDK) mean none, as 0 does on the wire.
+      const optionalMs = (name: string) => fields.optionalInteger(name, 0, Number.MAX_SAFE_INTEGER) ?? 0;
       const input = fields.array('input', 10_000);
       fields.json('input');
       return {
@@ -132,6 +155,9 @@ export function parseCommand(value: unknown, path: string): Command {
         activity_name: fields.id('activity_name'),
         input: input as JsonValue[],
         start_to_close_timeout_ms: fields.integer('start_to_close_timeout_ms', 1, Number.MAX_SAFE_INTEGER),
+        schedule_to_start_timeout_ms: optionalMs('schedule_to_start_timeout_ms'),
+        schedule_to_close_timeout_ms: optionalMs('schedule_to_close_timeout_ms'),
+        heartbeat_timeout_ms: optionalMs('heartbeat_timeout_ms'),
         retry: parseRetryPolicy(
           fields.object('retry', ['initial_interval_ms', 'backoff_coefficient', 'maximum_interval_ms', 'maximum_attempts', 'non_retryable_error_types']),
         ),

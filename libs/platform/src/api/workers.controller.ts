@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, UseFilters, UseGuards } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import type { RegisterWorkerResponse, WhoAmIWire } from '#workflows/protocol';
+import type { RegisterWorkerResponse, ShutdownWorkerResponse, WhoAmIWire } from '#workflows/protocol';
 import type { ResolvedPlatformOptions } from '../options/platform.options.js';
 import { PLATFORM_OPTIONS } from '../platform.constants.js';
 import { WorkerSessionsService } from '../workers/worker-sessions.service.js';
@@ -10,7 +10,7 @@ import { CallerNamespace } from './caller-namespace.decorator.js';
 import { parseIdParam } from './execution-requests.validator.js';
 import { parseRegisterRequest } from './worker-requests.validator.js';
 
-/** Who the caller is, and worker sessions: register and heartbeat. */
+/** Who the caller is, and worker sessions: register, heartbeat and shutdown. */
 @Controller('v1/workflows/workers')
 @UseGuards(ApiKeyGuard)
 @UseFilters(ApiExceptionFilter)
@@ -40,5 +40,12 @@ export class WorkersController {
   async heartbeat(@CallerNamespace() namespace: string, @Param('worker_id') workerId: string): Promise<{ ok: true }> {
     await this.sessions.heartbeat(namespace, parseIdParam('worker_id', workerId));
     return { ok: true };
+  }
+
+  /** `POST /v1/workflows/workers/{worker_id}/shutdown`: closes the session and offers its tasks to other workers at once. */
+  @Post(':worker_id/shutdown')
+  @HttpCode(200)
+  shutdown(@CallerNamespace() namespace: string, @Param('worker_id') workerId: string): Promise<ShutdownWorkerResponse> {
+    return this.sessions.shutdown(namespace, parseIdParam('worker_id', workerId));
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { RetryPolicyWire } from '#workflows/protocol';
+import { TimeoutType, type RetryPolicyWire } from '#workflows/protocol';
 import { planActivityFailure, retryDelayMs } from './activity-retry.planner.js';
+import { activityTimeoutFailure, nextActivityDeadline } from './activity-timeout.planner.js';
 
 const policy: RetryPolicyWire = {
   initial_interval_ms: 1000,
@@ -34,5 +35,34 @@ describe('activity retry planning', () => {
 
   it('stays finite when the backoff overflows', () => {
     expect(retryDelayMs({ ...policy, backoff_coefficient: 1e308 }, 10)).toBe(10_000);
+  });
+
+  it('retries at once without backoff, and never past the schedule-to-close deadline', () => {
+    expect(planActivityFailure(policy, 2, failure, { now: 100, closeDeadline: null, noBackoff: true })).toEqual({ retry: true, delayMs: 0 });
+    expect(planActivityFailure(policy, 2, failure, { now: 100, closeDeadline: 2101 })).toEqual({ retry: true, delayMs: 2000 });
+    expect(planActivityFailure(policy, 2, failure, { now: 100, closeDeadline: 2100 })).toEqual({ retry: false, reason: 'schedule_to_close' });
+  });
+});
+
+describe('activity deadlines', () => {
+  const settings = { start_to_close_timeout_ms: 1000, schedule_to_start_timeout_ms: 300, schedule_to_close_timeout_ms: 5000, heartbeat_timeout_ms: 200 };
+
+  it('are schedule-to-start or schedule-to-close while queued, the earliest winning', () => {
+    const queued = { state: 'queued' as const, scheduledAt: 0, visibleAt: 4800, leasedAt: null, heartbeatAt: null };
+    expect(nextActivityDeadline(settings, queued)).toEqual({ at: 5000, timeoutType: TimeoutType.ScheduleToClose, timeoutMs: 5000 });
+    expect(nextActivityDeadline(settings, { ...queued, visibleAt: 100 })).toEqual({ at: 400, timeoutType: TimeoutType.ScheduleToStart, timeoutMs: 300 });
+  });
+
+  it('are start-to-close, heartbeat or schedule-to-close while leased; none without timeouts', () => {
+    const leased = { state: 'leased' as const, scheduledAt: 0, visibleAt: 0, leasedAt: 100, heartbeatAt: 100 };
+    expect(nextActivityDeadline(settings, leased)).toMatchObject({ at: 300, timeoutType: TimeoutType.Heartbeat });
+    expect(nextActivityDeadline({ ...settings, heartbeat_timeout_ms: 0 }, leased)).toMatchObject({ at: 1100, timeoutType: TimeoutType.StartToClose });
+    expect(nextActivityDeadline({ start_to_close_timeout_ms: 0 }, leased)).toBeNull();
+    expect(activityTimeoutFailure('charge', 3, { timeoutType: TimeoutType.Heartbeat, timeoutMs: 200 })).toEqual({
+      type: 'ActivityTimeout',
+      message: 'activity charge attempt 3 timed out (HEARTBEAT after 200 ms)',
+      non_retryable: false,
+      details: { timeout_type: 'HEARTBEAT' },
+    });
   });
 });

@@ -3,7 +3,17 @@ import type { Failure, RetryPolicyWire } from '#workflows/protocol';
 /** What to do after an activity attempt failed. */
 export type ActivityFailurePlan =
   | { retry: true; delayMs: number }
-  | { retry: false; reason: 'non_retryable' | 'non_retryable_type' | 'attempts_exhausted' };
+  | { retry: false; reason: 'non_retryable' | 'non_retryable_type' | 'attempts_exhausted' | 'schedule_to_close' };
+
+/** What, besides the policy, bounds a retry. */
+export interface ActivityRetryContext {
+  /** The instant of the failure. */
+  now: number;
+  /** When the activity as a whole runs out of time (schedule-to-close), or `null`. */
+  closeDeadline: number | null;
+  /** Retry at once, without the backoff: the attempt ended through no fault of the activity. */
+  noBackoff?: boolean;
+}
 
 /** The backoff before the attempt after `attempt`: `initial * coefficient^(attempt-1)`, capped. */
 export function retryDelayMs(policy: RetryPolicyWire, attempt: number): number {
@@ -15,11 +25,21 @@ export function retryDelayMs(policy: RetryPolicyWire, attempt: number): number {
 /**
  * Decides, by the retry policy recorded when the activity was scheduled, whether the failed
  * `attempt` is retried (and after how long) or the activity fails. `maximum_attempts` 0 means
- * unlimited. Pure, so that every store engine decides the same way.
+ * unlimited. With a context, a retry that would start at or after the schedule-to-close
+ * deadline is not scheduled. Pure, so that every store engine decides the same way.
  */
-export function planActivityFailure(policy: RetryPolicyWire, attempt: number, failure: Failure): ActivityFailurePlan {
+export function planActivityFailure(
+  policy: RetryPolicyWire,
+  attempt: number,
+  failure: Failure,
+  context?: ActivityRetryContext,
+): ActivityFailurePlan {
   if (failure.non_retryable === true) return { retry: false, reason: 'non_retryable' };
   if (policy.non_retryable_error_types.includes(failure.type)) return { retry: false, reason: 'non_retryable_type' };
   if (policy.maximum_attempts > 0 && attempt >= policy.maximum_attempts) return { retry: false, reason: 'attempts_exhausted' };
-  return { retry: true, delayMs: retryDelayMs(policy, attempt) };
+  const delayMs = context?.noBackoff ? 0 : retryDelayMs(policy, attempt);
+  if (context && context.closeDeadline !== null && context.now + delayMs >= context.closeDeadline) {
+    return { retry: false, reason: 'schedule_to_close' };
+  }
+  return { retry: true, delayMs };
 }

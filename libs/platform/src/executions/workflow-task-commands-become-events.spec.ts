@@ -10,6 +10,9 @@ const schedule = (id: number): Command => ({
   activity_name: `act${id}`,
   input: [id],
   start_to_close_timeout_ms: 1000,
+  schedule_to_start_timeout_ms: 0,
+  schedule_to_close_timeout_ms: 5000,
+  heartbeat_timeout_ms: 0,
   retry,
 });
 const base = { lastSeenEventId: 7, workerName: 'w', attempt: 2, scheduledActivityIds: new Set<number>() };
@@ -33,7 +36,12 @@ describe('planWorkflowTaskCompletion', () => {
       EventType.WorkflowExecutionCompleted,
     ]);
     expect(plan.events[0]!.attributes).toEqual({ last_seen_event_id: 7, worker_name: 'w', attempt: 2 });
-    expect(plan.events[2]!.attributes).toEqual({ activity_id: 2, activity_name: 'act2', input: [2], start_to_close_timeout_ms: 1000, retry });
+    expect(plan.events[2]!.attributes).toEqual({ activity_id: 2, activity_name: 'act2', input: [2], start_to_close_timeout_ms: 1000,
+      schedule_to_start_timeout_ms: 0,
+      schedule_to_close_timeout_ms: 5000,
+      heartbeat_timeout_ms: 0,
+      retry,
+    });
     expect(plan.activities.map((a) => [a.eventIndex, a.command.activity_id])).toEqual([[1, 1], [2, 2]]);
     expect(plan.close).toEqual({ status: ExecutionStatus.Completed, result: 42, failure: null });
   });

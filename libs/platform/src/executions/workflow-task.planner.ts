@@ -76,6 +76,9 @@ export function planWorkflowTaskCompletion(input: WorkflowTaskPlanInput): Workfl
             activity_name: command.activity_name,
             input: command.input,
             start_to_close_timeout_ms: command.start_to_close_timeout_ms,
+            schedule_to_start_timeout_ms: command.schedule_to_start_timeout_ms,
+            schedule_to_close_timeout_ms: command.schedule_to_close_timeout_ms,
+            heartbeat_timeout_ms: command.heartbeat_timeout_ms,
             retry: command.retry,
           },
         });

@@ -1,10 +1,15 @@
-import type { CreatedTask } from '../store/store.interface.js';
+import type { CreatedTask, WorkerSession } from '../store/store.interface.js';
 
 /** Why a wait ended. */
 export type WakeReason = 'woken' | 'timeout' | 'aborted' | 'closed';
 
 /** What a waiting poll can take. */
 export interface WaiterCapacity {
+  /**
+   * The session polling: the sessions service's cached object, whose expiry heartbeats and
+   * shutdown update in place, so that a task is never offered to a session that cannot lease it.
+   */
+  session: Readonly<Pick<WorkerSession, 'workerId' | 'expiresAt'>>;
   deploymentName: string;
   workflowNames: ReadonlySet<string>;
   activityNames: ReadonlySet<string>;
@@ -23,6 +28,11 @@ export class TaskWaiter {
 
   constructor(readonly capacity: WaiterCapacity) {
     this.done = new Promise((resolve) => (this.resolveWait = resolve));
+  }
+
+  /** Whether this waiter's session looks live at `now` (the cached expiry is a lower bound). */
+  isLive(now: number): boolean {
+    return this.capacity.session.expiresAt > now;
   }
 
   /** Whether this waiter's poll could lease the task. */

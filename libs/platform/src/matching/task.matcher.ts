@@ -13,6 +13,8 @@ export interface PollParams {
   waitMs: number;
   /** When the lease of a claimed task ends unless its session heartbeats. */
   leaseMs: number;
+  /** A claimed workflow task not completed within this long times out. */
+  workflowTaskTimeoutMs: number;
   /** Fires when the client went away: the poll ends and claims nothing more. */
   signal?: AbortSignal;
 }
@@ -47,6 +49,7 @@ export class TaskMatcher implements OnModuleDestroy {
     const deadline = this.clock.now() + params.waitMs;
     const { session } = params;
     const capacity = {
+      session,
       deploymentName: session.deploymentName,
       workflowNames: new Set(session.workflows),
       activityNames: new Set(session.activities),
@@ -92,6 +95,7 @@ export class TaskMatcher implements OnModuleDestroy {
       maxActivityTasks: params.maxActivityTasks,
       now,
       leaseExpiresAt: now + params.leaseMs,
+      workflowTaskTimeoutMs: params.workflowTaskTimeoutMs,
     });
   }
 
@@ -103,6 +107,11 @@ export class TaskMatcher implements OnModuleDestroy {
       if (task.visibleAt > now) this.delay({ namespace, task });
       else this.wakeOne(namespace, task);
     }
+  }
+
+  /** Ends the waiting polls of one worker (it shut down): they answer no task. */
+  endPolls(namespace: string, workerId: string): void {
+    for (const waiter of this.waiters.get(namespace) ?? []) if (waiter.capacity.session.workerId === workerId) waiter.settle('closed');
   }
 
   /** How many polls are waiting, for the tests and the console. */
@@ -126,15 +135,24 @@ export class TaskMatcher implements OnModuleDestroy {
     this.close();
   }
 
+  /**
+   * Wakes the oldest waiter that can take the task, preferring sessions that look live: a
+   * session that stopped heartbeating cannot lease it, and waking it would lose the wake-up.
+   */
   private wakeOne(namespace: string, task: CreatedTask): void {
     const set = this.waiters.get(namespace);
     if (!set) return;
+    const now = this.clock.now();
+    let fallback: TaskWaiter | null = null;
     for (const waiter of set) {
-      if (!waiter.settled && waiter.canTake(task)) {
+      if (waiter.settled || !waiter.canTake(task)) continue;
+      if (waiter.isLive(now)) {
         waiter.settle('woken');
         return;
       }
+      fallback ??= waiter;
     }
+    fallback?.settle('woken');
   }
 
   private delay(entry: DelayedTask): void {

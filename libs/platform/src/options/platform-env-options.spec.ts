@@ -13,6 +13,7 @@ describe('resolvePlatformOptions', () => {
         WORKFLOWS_API_KEYS: 'key-one-123:prod, key:with:colons:staging',
         WORKFLOWS_HEARTBEAT_INTERVAL_MS: '1000',
         WORKFLOWS_SESSION_TIMEOUT_MS: '5000',
+        WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS: '20000',
         WORKFLOWS_PUBLIC_URL: 'https://wf.example.com',
       }),
     ).toEqual({
@@ -26,6 +27,7 @@ describe('resolvePlatformOptions', () => {
       ],
       heartbeatIntervalMs: 1000,
       sessionTimeoutMs: 5000,
+      workflowTaskTimeoutMs: 20_000,
       publicUrl: 'https://wf.example.com',
     });
   });
@@ -33,13 +35,13 @@ describe('resolvePlatformOptions', () => {
   it('leaves unset and empty variables to the defaults', () => {
     const options = resolvePlatformOptions({ WORKFLOWS_PORT: '', WORKFLOWS_API_KEYS: ' ' });
     expect(options).toEqual({ apiKeys: [] });
-    expect(applyPlatformDefaults(options)).toMatchObject({ host: '127.0.0.1', port: 7420, databasePath: '.workflows/platform.db', sqliteSynchronous: 'FULL', heartbeatIntervalMs: 3000, sessionTimeoutMs: 10_000 });
+    expect(applyPlatformDefaults(options)).toMatchObject({ host: '127.0.0.1', port: 7420, databasePath: '.workflows/platform.db', sqliteSynchronous: 'FULL', heartbeatIntervalMs: 3000, sessionTimeoutMs: 10_000, workflowTaskTimeoutMs: 10_000 });
   });
 
   it('names every malformed variable at once, never printing a key', () => {
     let error: unknown;
     try {
-      resolvePlatformOptions({ WORKFLOWS_PORT: '70000', WORKFLOWS_SQLITE_SYNCHRONOUS: 'OFF', WORKFLOWS_API_KEYS: 'good-key-1:ns,secret-without-namespace', WORKFLOWS_SESSION_TIMEOUT_MS: '1.5' });
+      resolvePlatformOptions({ WORKFLOWS_PORT: '70000', WORKFLOWS_SQLITE_SYNCHRONOUS: 'OFF', WORKFLOWS_API_KEYS: 'good-key-1:ns,secret-without-namespace', WORKFLOWS_SESSION_TIMEOUT_MS: '1.5', WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS: '0' });
     } catch (caught) {
       error = caught;
     }
@@ -49,6 +51,7 @@ describe('resolvePlatformOptions', () => {
     expect(message).toContain("WORKFLOWS_SQLITE_SYNCHRONOUS must be FULL or NORMAL (got 'OFF')");
     expect(message).toContain("WORKFLOWS_API_KEYS entry 2 is not 'key:namespace'");
     expect(message).toContain('WORKFLOWS_SESSION_TIMEOUT_MS must be an integer');
+    expect(message).toContain("WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS must be an integer from 1 to 3600000 (got '0')");
     expect(message).not.toContain('secret-without-namespace');
   });
 

@@ -12,7 +12,7 @@ export class PlatformEnvError extends Error {
  * Reads the standalone platform's options from the environment: `WORKFLOWS_HOST`,
  * `WORKFLOWS_PORT`, `WORKFLOWS_DB_PATH`, `WORKFLOWS_SQLITE_SYNCHRONOUS`, `WORKFLOWS_API_KEYS`
  * (`key:namespace,…`), `WORKFLOWS_HEARTBEAT_INTERVAL_MS`, `WORKFLOWS_SESSION_TIMEOUT_MS`,
- * `WORKFLOWS_PUBLIC_URL`. Unset or empty means the default. Throws a {@link PlatformEnvError}
+ * `WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS`, `WORKFLOWS_PUBLIC_URL`. Unset or empty means the default. Throws a {@link PlatformEnvError}
  * naming every malformed variable; API keys never appear in its message.
  */
 export function resolvePlatformOptions(env: PlatformEnv): PlatformOptions {
@@ -46,6 +46,8 @@ export function resolvePlatformOptions(env: PlatformEnv): PlatformOptions {
   if (heartbeat !== undefined) options.heartbeatIntervalMs = heartbeat;
   const timeout = integer('WORKFLOWS_SESSION_TIMEOUT_MS', 1, 3_600_000);
   if (timeout !== undefined) options.sessionTimeoutMs = timeout;
+  const workflowTaskTimeout = integer('WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS', 1, 3_600_000);
+  if (workflowTaskTimeout !== undefined) options.workflowTaskTimeoutMs = workflowTaskTimeout;
   const publicUrl = text('WORKFLOWS_PUBLIC_URL');
   if (publicUrl) options.publicUrl = publicUrl;
   options.apiKeys = parseApiKeys(text('WORKFLOWS_API_KEYS'), problems);

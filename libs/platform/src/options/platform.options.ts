@@ -25,6 +25,8 @@ export interface PlatformOptions {
   sessionTimeoutMs?: number;
   /** How long a poll is held when the request does not say. @default 30000 */
   pollWaitMs?: number;
+  /** A leased workflow task not completed within this long fails (`WorkflowTaskTimeout`) and is offered again. @default 10000 */
+  workflowTaskTimeoutMs?: number;
   /** The base URL clients reach the platform at. @default `http://<host>:<port>` */
   publicUrl?: string;
   /** Where the platform writes its own lines; `false` for nowhere. @default a Nest `Logger` */
@@ -43,6 +45,7 @@ export interface ResolvedPlatformOptions {
   heartbeatIntervalMs: number;
   sessionTimeoutMs: number;
   pollWaitMs: number;
+  workflowTaskTimeoutMs: number;
   /** `null` until the server listens and the URL is known. */
   publicUrl: string | null;
   logger: LoggerService | false | undefined;
@@ -89,6 +92,7 @@ export function applyPlatformDefaults(options: PlatformOptions = {}): ResolvedPl
     problems.push(`sessionTimeoutMs (${sessionTimeoutMs}) must be longer than heartbeatIntervalMs (${heartbeatIntervalMs})`);
   }
   const pollWaitMs = positive('pollWaitMs', options.pollWaitMs, 30_000);
+  const workflowTaskTimeoutMs = positive('workflowTaskTimeoutMs', options.workflowTaskTimeoutMs, 10_000);
   if (problems.length > 0) throw new PlatformOptionsError(`Invalid platform options:\n  - ${problems.join('\n  - ')}`);
   return {
     host: options.host ?? '127.0.0.1',
@@ -99,6 +103,7 @@ export function applyPlatformDefaults(options: PlatformOptions = {}): ResolvedPl
     heartbeatIntervalMs,
     sessionTimeoutMs,
     pollWaitMs,
+    workflowTaskTimeoutMs,
     publicUrl: options.publicUrl?.replace(/\/+$/, '') ?? null,
     logger: options.logger,
     clock: options.clock ?? new SystemClock(),

@@ -5,6 +5,8 @@ import {
   type Clock,
   type CompleteTaskRequest,
   type FailTaskRequest,
+  type HeartbeatTaskRequest,
+  type HeartbeatTaskResponse,
   type PollTasksRequest,
   type TaskSlots,
   type TaskTokenParts,
@@ -23,7 +25,7 @@ import { WorkerSessionsService } from '../workers/worker-sessions.service.js';
 const WORKFLOW_TASK_RETRY_MS = 1000;
 const WORKFLOW_TASK_RETRY_CAP_MS = 60_000;
 
-/** The worker protocol's task operations: poll, complete, fail. */
+/** The worker protocol's task operations: poll, complete, fail, heartbeat. */
 @Injectable()
 export class TasksService {
   constructor(
@@ -35,7 +37,10 @@ export class TasksService {
     private readonly publisher: TransitionPublisher,
   ) {}
 
-  /** Leases tasks to a live session, holding the poll until some come or the wait ends. */
+  /**
+   * Leases tasks to a live session, holding the poll until some come or the wait ends. When the
+   * client went away while the claim committed, the tasks are handed back at once.
+   */
   async poll(namespace: string, request: PollTasksRequest, signal?: AbortSignal): Promise<TasksResponse> {
     const session = await this.sessions.liveSession(namespace, request.worker_id);
     const tasks = await this.matcher.poll({
@@ -44,9 +49,39 @@ export class TasksService {
       maxActivityTasks: request.max_activity_tasks,
       waitMs: request.wait_ms ?? this.options.pollWaitMs,
       leaseMs: this.sessions.leaseMs,
+      workflowTaskTimeoutMs: this.options.workflowTaskTimeoutMs,
       signal,
     });
+    if (tasks.length > 0 && signal?.aborted) {
+      await this.releaseUndelivered(namespace, request.worker_id, tasks);
+      return { tasks: [] };
+    }
     return { tasks };
+  }
+
+  /**
+   * Hands back tasks leased to a worker that never received them (its poll's client went away):
+   * each is queued again at once at the next attempt, so that the unseen token is stale, and
+   * the polls that can take them are woken. Never throws: a failure leaves the tasks to their
+   * timeouts.
+   */
+  async releaseUndelivered(namespace: string, workerId: string, tasks: readonly TaskWire[]): Promise<void> {
+    try {
+      const tokens = tasks.map((task) => parseTaskToken(task.task_token)).filter((token) => token !== null);
+      const released = await this.store.releaseTasks({ namespace, workerId, tokens, now: this.clock.now() });
+      this.publisher.publish(namespace, { tasks: released });
+    } catch {
+      // The workflow task timeout or the activity's timeouts take them back.
+    }
+  }
+
+  /** Records an activity attempt's heartbeat and its details; says whether the activity should stop. */
+  async heartbeat(namespace: string, request: HeartbeatTaskRequest): Promise<HeartbeatTaskResponse> {
+    const session = await this.sessions.session(namespace, request.worker_id);
+    const caller = this.caller(session, request.task_token);
+    if (caller.token.kind !== 'activity') throw invalid('task_token names a workflow task: only activity tasks heartbeat');
+    const outcome = await this.store.heartbeatActivityTask(request.details === undefined ? caller : { ...caller, details: request.details });
+    return { cancel_requested: outcome.cancelRequested };
   }
 
   /** Completes a leased task, then leases up to `next` more without waiting. */
@@ -82,6 +117,8 @@ export class TasksService {
    * eager claim only means no tasks come back with it.
    */
   private async afterTransition(session: WorkerSession, outcome: TransitionOutcome, next?: TaskSlots): Promise<TaskWire[]> {
+    // A retried completion the store had already recorded: nothing happened, nothing more is leased.
+    if (outcome.duplicate) return [];
     this.publisher.publish(session.namespace, outcome);
     if (!next || (next.max_workflow_tasks <= 0 && next.max_activity_tasks <= 0) || session.expiresAt <= this.clock.now()) return [];
     try {
@@ -90,6 +127,7 @@ export class TasksService {
         maxWorkflowTasks: next.max_workflow_tasks,
         maxActivityTasks: next.max_activity_tasks,
         leaseMs: this.sessions.leaseMs,
+        workflowTaskTimeoutMs: this.options.workflowTaskTimeoutMs,
       });
     } catch {
       return [];

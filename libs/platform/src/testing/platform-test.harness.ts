@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import type { Clock } from '#workflows/protocol';
 import type { PlatformOptions } from '../options/platform.options.js';
 import { startPlatform, type RunningPlatform } from '../start-platform.js';
 
@@ -6,6 +7,20 @@ import { startPlatform, type RunningPlatform } from '../start-platform.js';
 export const KEY_A = 'test-key-alpha-0123456789';
 /** The API key of namespace `beta` in the API specs. */
 export const KEY_B = 'test-key-beta-0123456789';
+
+/** A clock the specs move by hand: platform time stands still until they advance it. */
+export class ManualClock implements Clock {
+  constructor(private time = 1_700_000_000_000) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  /** Moves time forward by `ms`. */
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
 
 /** A response as the specs read it. */
 export interface ApiResponse<T = any> {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, type Clock, type RegisterWorkerRequest, type RegisterWorkerResponse } from '#workflows/protocol';
+import { ErrorCode, type Clock, type RegisterWorkerRequest, type RegisterWorkerResponse, type ShutdownWorkerResponse } from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
+import { TaskMatcher } from '../matching/task.matcher.js';
+import { TransitionPublisher } from '../matching/transition.publisher.js';
 import type { ResolvedPlatformOptions } from '../options/platform.options.js';
 import { CLOCK, PLATFORM_OPTIONS, STORE } from '../platform.constants.js';
 import type { Store, WorkerSession } from '../store/store.interface.js';
@@ -22,6 +24,8 @@ export class WorkerSessionsService {
     @Inject(STORE) private readonly store: Store,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(PLATFORM_OPTIONS) private readonly options: ResolvedPlatformOptions,
+    private readonly matcher: TaskMatcher,
+    private readonly publisher: TransitionPublisher,
   ) {}
 
   /** Opens a session for the registered workflows and activities. */
@@ -57,6 +61,22 @@ export class WorkerSessionsService {
     if (!(await this.store.touchWorkerSession(namespace, workerId, now, expiresAt))) throw notFound(workerId);
     const cached = this.sessions.get(workerId);
     if (cached) cached.expiresAt = expiresAt;
+  }
+
+  /**
+   * The worker is leaving: its session closes, its waiting polls answer at once, and every task
+   * it holds is offered to the other workers now (see `Store.shutdownWorkerSession`).
+   * `WF_WORKER_SESSION_NOT_FOUND` when the namespace has no such session.
+   */
+  async shutdown(namespace: string, workerId: string): Promise<ShutdownWorkerResponse> {
+    const now = this.clock.now();
+    const outcome = await this.store.shutdownWorkerSession(namespace, workerId, now);
+    if (!outcome) throw notFound(workerId);
+    const cached = this.sessions.get(workerId);
+    if (cached) cached.expiresAt = Math.min(cached.expiresAt, now);
+    this.matcher.endPolls(namespace, workerId);
+    this.publisher.publish(namespace, { tasks: outcome.tasks });
+    return { released: outcome.released };
   }
 
   /** The caller's session, live or not; `WF_WORKER_SESSION_NOT_FOUND` when unknown or foreign. */

@@ -57,6 +57,7 @@ export function claimOf(s: WorkerSession, now: number, overrides: Partial<ClaimR
     maxActivityTasks: 10,
     now,
     leaseExpiresAt: now + 10_000,
+    workflowTaskTimeoutMs: 10_000,
     ...overrides,
   };
 }
@@ -68,15 +69,27 @@ export function callerOf(s: WorkerSession, task: TaskWire | string, now: number)
   return { namespace: s.namespace, workerId: s.workerId, workerName: s.workerName, token, now };
 }
 
+/** An activity's timeouts besides start-to-close (30 s in {@link schedule}); 0 means none. */
+export interface ActivityTimeouts {
+  start_to_close_timeout_ms?: number;
+  schedule_to_start_timeout_ms?: number;
+  schedule_to_close_timeout_ms?: number;
+  heartbeat_timeout_ms?: number;
+}
+
 /** A SCHEDULE_ACTIVITY command. */
-export function schedule(activityId: number, activityName = 'act', retry: RetryPolicyWire = RETRY): Command {
+export function schedule(activityId: number, activityName = 'act', retry: RetryPolicyWire = RETRY, timeouts: ActivityTimeouts = {}): Command {
   return {
     type: CommandType.ScheduleActivity,
     activity_id: activityId,
     activity_name: activityName,
     input: [activityId],
     start_to_close_timeout_ms: 30_000,
+    schedule_to_start_timeout_ms: 0,
+    schedule_to_close_timeout_ms: 0,
+    heartbeat_timeout_ms: 0,
     retry,
+    ...timeouts,
   };
 }
 

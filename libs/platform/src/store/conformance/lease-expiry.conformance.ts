@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ErrorCode, EventType, type Command, type RetryPolicyWire } from '#workflows/protocol';
+import { ErrorCode, EventType, parseTaskToken, type Command, type RetryPolicyWire } from '#workflows/protocol';
 import type { Store, TransitionOutcome, WorkerSession } from '../store.interface.js';
 import { RETRY, T0, callerOf, claimActivityTasks, claimOf, claimWorkflowTask, expectCode, schedule, session, start } from './conformance.fixtures.js';
 
@@ -51,6 +51,104 @@ export function describeLeaseExpiryConformance(
       await store.touchWorkerSession('a', s.workerId, T0 + 2, T0 + 50_000);
       expect(await store.expireLeases(s.expiresAt)).toEqual([]);
       expect(await store.claimTasks(claimOf(s, s.expiresAt))).toEqual([]);
+    });
+
+    it('take back the leases of a session that was purged, as expired', async () => {
+      const store = current();
+      await start(store, 'a', 'e1');
+      await claimWorkflowTask(store, s, T0 + 1);
+      // Opening a session purges the ones expired for more than a day: s's row goes, its lease stays.
+      const later = s.expiresAt + 25 * 60 * 60 * 1000;
+      const other = session('a', { workerId: 'w2', openedAt: later, expiresAt: later + 10_000 });
+      await store.openWorkerSession(other);
+      expect(await store.getWorkerSession('a', s.workerId)).toBeNull();
+      expect(await store.expireLeases(later)).toEqual([{ namespace: 'a', tasks: [{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: later }] }]);
+      const history = (await store.readHistory('a', 'e1', 0, 10))!;
+      expect(history[1]!.attributes).toMatchObject({ worker_name: s.workerName, failure: { type: 'WorkerSessionExpired' } });
+      expect(await store.claimTasks(claimOf(other, later + 1))).toMatchObject([{ execution_id: 'e1', attempt: 2 }]);
+    });
+  });
+
+  describe('sessions at platform start', () => {
+    it('refreshes open sessions (live, or expired holding a lease) and no other', async () => {
+      const store = current();
+      await start(store, 'a', 'e1');
+      await claimWorkflowTask(store, s, T0 + 1);
+      const idle = session('a', { workerId: 'idle', expiresAt: T0 + 5000 });
+      const live = session('a', { workerId: 'live', expiresAt: T0 + 30_000 });
+      const long = session('a', { workerId: 'long', expiresAt: T0 + 90_000 });
+      for (const other of [idle, live, long]) await store.openWorkerSession(other);
+      const restart = T0 + 20_000;
+      expect(await store.refreshWorkerSessions(restart, restart + 10_000 + 50_000)).toBe(2);
+      expect((await store.getWorkerSession('a', s.workerId))?.expiresAt).toBe(restart + 60_000);
+      expect((await store.getWorkerSession('a', 'live'))?.expiresAt).toBe(restart + 60_000);
+      expect((await store.getWorkerSession('a', 'long'))?.expiresAt).toBe(T0 + 90_000);
+      expect((await store.getWorkerSession('a', 'idle'))?.expiresAt).toBe(T0 + 5000);
+      expect(await store.expireLeases(restart + 1)).toEqual([]);
+      expect(await store.touchWorkerSession('a', s.workerId, restart + 1, restart + 70_000)).toBe(true);
+    });
+  });
+
+  describe('worker shutdown', () => {
+    it('closes the session and offers every task it holds again at once, the activity without backoff', async () => {
+      const store = current();
+      await startAndComplete([schedule(1)]);
+      await store.startExecution({ namespace: 'a', executionId: 'e2', runId: 'run-a-e2', workflowName: 'wf', deploymentName: null, input: null, now: T0 + 2 });
+      const held = await store.claimTasks(claimOf(s, T0 + 3));
+      expect(held.map((t) => t.kind).sort()).toEqual(['activity', 'workflow']);
+      expect(await store.shutdownWorkerSession('b', s.workerId, T0 + 4)).toBeNull();
+      expect(await store.shutdownWorkerSession('a', 'nobody', T0 + 4)).toBeNull();
+      const outcome = await store.shutdownWorkerSession('a', s.workerId, T0 + 4);
+      expect(outcome?.released).toBe(2);
+      expect(outcome?.tasks.map((t) => [t.kind, t.visibleAt]).sort()).toEqual([
+        ['activity', T0 + 4],
+        ['workflow', T0 + 4],
+      ]);
+      expect((await store.readHistory('a', 'e1', 0, 100))!.pop()).toMatchObject({
+        event_type: E.ActivityTaskRetrying,
+        attributes: { attempt: 1, next_attempt_delay_ms: 0, failure: { type: 'WorkerShutdown' } },
+      });
+      expect((await store.readHistory('a', 'e2', 0, 100))!.pop()).toMatchObject({ event_type: E.WorkflowTaskFailed, attributes: { failure: { type: 'WorkerShutdown' } } });
+      expect((await store.getWorkerSession('a', s.workerId))?.expiresAt).toBe(T0 + 4);
+      expect(await store.claimTasks(claimOf(s, T0 + 5))).toEqual([]);
+      for (const task of held) {
+        await expectCode(store.failActivityTask({ ...callerOf(s, task, T0 + 5), failure: { type: 'E', message: 'm' } }), task.kind === 'activity' ? ErrorCode.TaskTokenStale : ErrorCode.TaskNotFound);
+      }
+      const other = session('a', { workerId: 'w2', expiresAt: T0 + 10_000 });
+      await store.openWorkerSession(other);
+      expect((await store.claimTasks(claimOf(other, T0 + 5))).map((t) => t.attempt)).toEqual([2, 2]);
+      expect(await store.shutdownWorkerSession('a', s.workerId, T0 + 6)).toEqual({ released: 0, tasks: [] });
+      expect(await store.refreshWorkerSessions(T0 + 7, T0 + 20_000)).toBe(1);
+      expect((await store.getWorkerSession('a', s.workerId))?.expiresAt).toBe(T0 + 4);
+    });
+  });
+
+  describe('released tasks (a poll whose answer was never delivered)', () => {
+    it('go back to the queue at the next attempt without a failure; other leases stay', async () => {
+      const store = current();
+      await start(store, 'a', 'e1');
+      await start(store, 'a', 'e2');
+      const [t1, t2] = await store.claimTasks(claimOf(s, T0 + 1));
+      const token = parseTaskToken(t1!.task_token)!;
+      expect(await store.releaseTasks({ namespace: 'a', workerId: 'someone-else', tokens: [token], now: T0 + 2 })).toEqual([]);
+      expect(await store.releaseTasks({ namespace: 'a', workerId: s.workerId, tokens: [token], now: T0 + 2 })).toEqual([
+        { kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 2 },
+      ]);
+      expect(await store.releaseTasks({ namespace: 'a', workerId: s.workerId, tokens: [token], now: T0 + 3 })).toEqual([]);
+      expect(await store.readHistory('a', 'e1', 0, 10)).toHaveLength(1);
+      await expectCode(store.completeWorkflowTask({ ...callerOf(s, t1!, T0 + 3), commands: [] }), ErrorCode.TaskTokenStale);
+      expect(await store.claimTasks(claimOf(s, T0 + 3))).toMatchObject([{ execution_id: t1!.execution_id, attempt: 2 }]);
+      await store.completeWorkflowTask({ ...callerOf(s, t2!, T0 + 4), commands: [] });
+    });
+  });
+
+  describe('claims', () => {
+    it('lease nothing to a session that is not live', async () => {
+      const store = current();
+      await start(store, 'a', 'e1');
+      expect(await store.claimTasks(claimOf(s, s.expiresAt))).toEqual([]);
+      expect(await store.claimTasks(claimOf(session('a', { workerId: 'unknown' }), T0 + 1))).toEqual([]);
+      expect(await store.claimTasks(claimOf(s, T0 + 1))).toHaveLength(1);
     });
   });
 }

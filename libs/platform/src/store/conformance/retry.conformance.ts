@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ErrorCode, EventType, type Command, type RetryPolicyWire, type WorkflowTaskWire } from '#workflows/protocol';
+import { ErrorCode, EventType, formatTaskToken, parseTaskToken, type Command, type RetryPolicyWire, type WorkflowTaskWire } from '#workflows/protocol';
 import type { Store, TransitionOutcome, WorkerSession } from '../store.interface.js';
 import { RETRY, T0, callerOf, claimActivityTasks, claimOf, claimWorkflowTask, eventTypes, expectCode, failure, schedule, start } from './conformance.fixtures.js';
 
@@ -86,6 +86,67 @@ export function describeRetryConformance(
       expect(retried.attempt).toBe(2);
       expect(retried.history.map((e) => e.event_type)).toEqual([E.WorkflowExecutionStarted, E.WorkflowTaskFailed]);
       expect(await eventTypes(store, 'a', 'e1')).toEqual([E.WorkflowExecutionStarted, E.WorkflowTaskFailed]);
+    });
+  });
+
+  describe('a parked execution', () => {
+    it('records a workflow task failure only when it differs from the previous one, while attempts still count', async () => {
+      const store = current();
+      await start(store, 'a', 'e1');
+      const fault = failure('NonDeterminism');
+      let now = T0 + 1;
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const task = await claimWorkflowTask(store, s, now);
+        expect(task.attempt).toBe(attempt);
+        await store.failWorkflowTask({ ...callerOf(s, task, now), failure: fault, retryDelayMs: 0 });
+        now += 1;
+      }
+      expect(await eventTypes(store, 'a', 'e1')).toEqual([E.WorkflowExecutionStarted, E.WorkflowTaskFailed]);
+      const sixth = await claimWorkflowTask(store, s, now);
+      await store.failWorkflowTask({ ...callerOf(s, sixth, now), failure: failure('OtherError'), retryDelayMs: 0 });
+      const history = (await store.readHistory('a', 'e1', 0, 100))!;
+      expect(history.map((e) => [e.event_type, (e.attributes as { attempt?: number }).attempt])).toEqual([
+        [E.WorkflowExecutionStarted, undefined],
+        [E.WorkflowTaskFailed, 1],
+        [E.WorkflowTaskFailed, 6],
+      ]);
+      expect((await claimWorkflowTask(store, s, now + 1)).attempt).toBe(7);
+    });
+  });
+
+  describe('retried completions (a lost response)', () => {
+    it('answer the same token on the task it closed as done, writing nothing; another attempt is stale', async () => {
+      const store = current();
+      await startAndComplete([schedule(1), schedule(2, 'act', { ...RETRY, maximum_attempts: 1 })]);
+      const [a1, a2] = await claimActivityTasks(store, s, T0 + 3);
+      await store.completeActivityTask({ ...callerOf(s, a1!, T0 + 4), result: 'one' });
+      await store.failActivityTask({ ...callerOf(s, a2!, T0 + 5), failure: failure() });
+      const before = await eventTypes(store, 'a', 'e1');
+      expect(await store.completeActivityTask({ ...callerOf(s, a1!, T0 + 6), result: 'one' })).toEqual({ tasks: [], duplicate: true });
+      expect(await store.failActivityTask({ ...callerOf(s, a2!, T0 + 6), failure: failure() })).toEqual({ tasks: [], duplicate: true });
+      const token = parseTaskToken(a1!.task_token)!;
+      await expectCode(store.completeActivityTask({ ...callerOf(s, formatTaskToken({ ...token, attempt: 2 }), T0 + 6), result: 1 }), ErrorCode.TaskTokenStale);
+      expect(await eventTypes(store, 'a', 'e1')).toEqual(before);
+    });
+
+    it('are refused once a failure requeued the task: the token is of an older attempt', async () => {
+      const store = current();
+      await startAndComplete([schedule(1)]);
+      const [first] = await claimActivityTasks(store, s, T0 + 3);
+      await store.failActivityTask({ ...callerOf(s, first!, T0 + 4), failure: failure() });
+      await expectCode(store.failActivityTask({ ...callerOf(s, first!, T0 + 5), failure: failure() }), ErrorCode.TaskTokenStale);
+    });
+
+    it('are forgotten when closed tasks are purged', async () => {
+      const store = current();
+      await start(store, 'a', 'e1');
+      const task = await claimWorkflowTask(store, s, T0 + 1);
+      await store.completeWorkflowTask({ ...callerOf(s, task, T0 + 2), commands: [schedule(1)] });
+      expect(await store.purgeClosedTasks(T0 + 2, 100)).toBe(0);
+      expect(await store.completeWorkflowTask({ ...callerOf(s, task, T0 + 3), commands: [schedule(1)] })).toEqual({ tasks: [], duplicate: true });
+      expect(await store.purgeClosedTasks(T0 + 3, 100)).toBe(1);
+      await expectCode(store.completeWorkflowTask({ ...callerOf(s, task, T0 + 4), commands: [] }), ErrorCode.TaskNotFound);
+      expect(await claimActivityTasks(store, s, T0 + 5)).toHaveLength(1);
     });
   });
 }

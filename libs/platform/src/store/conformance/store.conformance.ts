@@ -109,6 +109,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         expect(again.tasks).toEqual([]);
         expect(again.execution.runId).toBe('run-a-e1');
         expect(await store.readHistory('a', 'e1', 0, 100)).toHaveLength(1);
+        await store.openWorkerSession(session('a'));
         expect(await store.claimTasks(claimOf(session('a'), T0 + 5))).toHaveLength(1);
       });
 

@@ -17,6 +17,7 @@ import {
 } from './conformance.fixtures.js';
 import { describeLeaseExpiryConformance } from './lease-expiry.conformance.js';
 import { describeRetryConformance } from './retry.conformance.js';
+import { describeTimeoutConformance } from './timeout.conformance.js';
 
 const E = EventType;
 
@@ -63,6 +64,7 @@ export function describeTaskConformance(current: () => Store): void {
       expect(tasks.map((t) => t.execution_id).sort()).toEqual(['any', 'blue']);
       expect(await store.claimTasks(claimOf(s, T0 + 1, { workflowNames: ['nothing'] }))).toEqual([]);
       const green = session('a', { workerId: 'g', deploymentName: 'green' });
+      await store.openWorkerSession(green);
       expect((await store.claimTasks(claimOf(green, T0 + 1))).map((t) => t.execution_id)).toEqual(['green']);
     });
 
@@ -87,6 +89,7 @@ export function describeTaskConformance(current: () => Store): void {
         input: [1],
         attempt: 1,
         start_to_close_timeout_ms: 30_000,
+        heartbeat_timeout_ms: 0,
         heartbeat_details: null,
       });
       const history = await store.readHistory('a', 'e1', 3, 10);
@@ -120,7 +123,9 @@ export function describeTaskConformance(current: () => Store): void {
       }
       expect(await eventTypes(store, 'a', 'e1')).toEqual([E.WorkflowExecutionStarted]);
       await store.completeWorkflowTask({ ...callerOf(s, task, T0 + 2), commands: [complete()] });
-      await expectCode(store.completeWorkflowTask({ ...callerOf(s, task, T0 + 3), commands: [] }), ErrorCode.TaskNotFound);
+      // The same token again is a retried completion (answered as done), any other is stale.
+      expect(await store.completeWorkflowTask({ ...callerOf(s, task, T0 + 3), commands: [] })).toEqual({ tasks: [], duplicate: true });
+      await expectCode(store.completeWorkflowTask({ ...callerOf(s, task, T0 + 3), workerId: 'someone-else', commands: [] }), ErrorCode.TaskTokenStale);
       expect(await eventTypes(store, 'a', 'e1')).toEqual([E.WorkflowExecutionStarted, E.WorkflowTaskCompleted, E.WorkflowExecutionCompleted]);
     });
 
@@ -156,7 +161,13 @@ export function describeTaskConformance(current: () => Store): void {
       const history = (await store.readHistory('a', 'e1', 0, 100))!;
       expect(history.map((e) => e.event_type)).toEqual([E.WorkflowExecutionStarted, E.WorkflowTaskCompleted, E.ActivityTaskScheduled, E.ActivityTaskScheduled]);
       expect(history[1]!.attributes).toEqual({ last_seen_event_id: 1, worker_name: s.workerName, attempt: 1 });
-      expect(history[3]!.attributes).toEqual({ activity_id: 2, activity_name: 'other', input: [2], start_to_close_timeout_ms: 30_000, retry: RETRY });
+      expect(history[3]!.attributes).toEqual({ activity_id: 2, activity_name: 'other', input: [2],
+        start_to_close_timeout_ms: 30_000,
+        schedule_to_start_timeout_ms: 0,
+        schedule_to_close_timeout_ms: 0,
+        heartbeat_timeout_ms: 0,
+        retry: RETRY,
+      });
       expect((await claimActivityTasks(store, s, T0 + 3)).map((t) => t.activity_id)).toEqual([1]);
     });
 
@@ -181,15 +192,17 @@ export function describeTaskConformance(current: () => Store): void {
       expect(await eventTypes(store, 'a', 'e1')).toEqual([E.WorkflowExecutionStarted, E.WorkflowTaskCompleted, E.WorkflowExecutionFailed]);
     });
 
-    it('accepts no event after the terminal one: a leased activity of the closed run is gone', async () => {
+    it('accepts no event after the terminal one: a leased activity of the closed run is stale', async () => {
       await startAndComplete([schedule(1), schedule(2)]);
       const [a1, a2] = await claimActivityTasks(store, s, T0 + 3);
       await store.completeActivityTask({ ...callerOf(s, a1!, T0 + 4), result: 1 });
       const task = await claimWorkflowTask(store, s, T0 + 5);
       await store.completeWorkflowTask({ ...callerOf(s, task, T0 + 6), commands: [complete()] });
       const closed = await eventTypes(store, 'a', 'e1');
-      await expectCode(store.completeActivityTask({ ...callerOf(s, a2!, T0 + 7), result: 2 }), ErrorCode.TaskNotFound);
-      await expectCode(store.failActivityTask({ ...callerOf(s, a2!, T0 + 7), failure: { type: 'E', message: 'm' } }), ErrorCode.TaskNotFound);
+      await expectCode(store.completeActivityTask({ ...callerOf(s, a2!, T0 + 7), result: 2 }), ErrorCode.TaskTokenStale);
+      await expectCode(store.failActivityTask({ ...callerOf(s, a2!, T0 + 7), failure: { type: 'E', message: 'm' } }), ErrorCode.TaskTokenStale);
+      expect(await store.expireLeases(T0 + 100_000)).toEqual([]);
+      expect((await store.expireTimeouts(T0 + 100_000, 10)).fired).toBe(0);
       expect(await eventTypes(store, 'a', 'e1')).toEqual(closed);
     });
 
@@ -250,4 +263,5 @@ export function describeTaskConformance(current: () => Store): void {
 
   describeRetryConformance(() => store, s, startAndComplete);
   describeLeaseExpiryConformance(() => store, s, startAndComplete);
+  describeTimeoutConformance(() => store, s, startAndComplete);
 }

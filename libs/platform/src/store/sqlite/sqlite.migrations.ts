@@ -91,6 +91,56 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE UNIQUE INDEX tasks_one_workflow_task_per_run ON tasks (run_id) WHERE kind = 'workflow';
     `,
   },
+  {
+    version: 2,
+    description: 'task deadlines, heartbeats, closed tasks kept for idempotent completions',
+    // SQLite cannot change a CHECK constraint: the table is rebuilt. The AUTOINCREMENT sequence
+    // is carried over so that no task id (and so no token) is ever handed out twice. Leases taken
+    // before this version get no deadline: session expiry still takes them back.
+    sql: `
+      ALTER TABLE tasks RENAME TO tasks_v1;
+      CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        namespace TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('workflow', 'activity')),
+        execution_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        deployment_name TEXT,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'closed')),
+        attempt INTEGER NOT NULL,
+        visible_at INTEGER NOT NULL,
+        lease_expires_at INTEGER,
+        worker_id TEXT,
+        worker_name TEXT,
+        last_seen_event_id INTEGER,
+        payload TEXT,
+        heartbeat_details TEXT,
+        leased_at INTEGER,
+        heartbeat_at INTEGER,
+        deadline_at INTEGER,
+        last_failure TEXT,
+        closed_at INTEGER
+      );
+      INSERT INTO tasks (id, namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at,
+          lease_expires_at, worker_id, last_seen_event_id, payload, heartbeat_details)
+        SELECT id, namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at,
+          lease_expires_at, worker_id, last_seen_event_id, payload, heartbeat_details
+        FROM tasks_v1;
+      UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks_v1'), 0))
+        WHERE name = 'tasks';
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'tasks', seq FROM sqlite_sequence
+        WHERE name = 'tasks_v1' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'tasks');
+      DROP TABLE tasks_v1;
+      CREATE INDEX tasks_claim ON tasks (namespace, kind, name, state, visible_at, id);
+      CREATE INDEX tasks_run ON tasks (run_id);
+      CREATE INDEX tasks_leased ON tasks (worker_id) WHERE state = 'leased';
+      CREATE UNIQUE INDEX tasks_one_workflow_task_per_run ON tasks (run_id) WHERE kind = 'workflow' AND state <> 'closed';
+      CREATE INDEX tasks_deadline ON tasks (deadline_at) WHERE deadline_at IS NOT NULL;
+      CREATE INDEX tasks_closed ON tasks (closed_at) WHERE state = 'closed';
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

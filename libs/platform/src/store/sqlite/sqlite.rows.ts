@@ -28,14 +28,24 @@ export interface TaskRow {
   run_id: string;
   name: string;
   deployment_name: string | null;
-  state: 'queued' | 'leased';
+  state: 'queued' | 'leased' | 'closed';
   attempt: number;
   visible_at: number;
   lease_expires_at: number | null;
+  /** The worker holding the lease; kept on a row its holder closed, so that a retried completion is recognised. */
   worker_id: string | null;
+  worker_name: string | null;
   last_seen_event_id: number | null;
   payload: string | null;
   heartbeat_details: string | null;
+  leased_at: number | null;
+  /** The current attempt's last sign of life: its lease or its last heartbeat. */
+  heartbeat_at: number | null;
+  /** The task's next timeout, claimed by the sweep; `NULL` when none applies. */
+  deadline_at: number | null;
+  /** JSON `{type, message}` of the workflow task's last recorded failure. */
+  last_failure: string | null;
+  closed_at: number | null;
 }
 
 /** What an activity task row carries in `payload`. */
@@ -45,6 +55,12 @@ export interface ActivityTaskPayload {
   scheduled_event_id: number;
   input: JsonValue[];
   start_to_close_timeout_ms: number;
+  /** Absent on tasks scheduled before timeouts were kept: none applies. */
+  schedule_to_start_timeout_ms?: number;
+  schedule_to_close_timeout_ms?: number;
+  heartbeat_timeout_ms?: number;
+  /** When `ACTIVITY_TASK_SCHEDULED` was recorded. */
+  scheduled_at?: number;
   retry: RetryPolicyWire;
 }
 

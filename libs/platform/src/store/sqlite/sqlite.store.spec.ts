@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 import { ErrorCode, ExecutionStatus } from '#workflows/protocol';
 import { PlatformError } from '../../errors/platform.error.js';
 import { describeStoreConformance } from '../conformance/store.conformance.js';
-import { T0, callerOf, claimOf, complete, session, start } from '../conformance/conformance.fixtures.js';
-import { SQLITE_SCHEMA_VERSION } from './sqlite.migrations.js';
+import { T0, callerOf, claimOf, complete, schedule, session, start } from '../conformance/conformance.fixtures.js';
+import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite.migrations.js';
 import { SqliteStore } from './sqlite.store.js';
 
 describeStoreConformance('SQLite in memory', async () => {
@@ -72,8 +72,36 @@ describe('SqliteStore on a file', () => {
       await store.close();
     }
     const raw = new Database(path, { readonly: true });
-    expect(raw.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([SQLITE_SCHEMA_VERSION]);
+    expect(raw.prepare('SELECT version FROM schema_version').pluck().all()).toEqual(SQLITE_MIGRATIONS.map((m) => m.version));
     raw.close();
+  });
+
+  it('migrates a version 1 database: tasks kept, leases still expire, and no task id handed out twice', async () => {
+    const path = join(dir, 'platform.db');
+    const raw = new Database(path);
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    raw.exec(SQLITE_MIGRATIONS[0]!.sql);
+    raw.prepare('INSERT INTO schema_version (version) VALUES (1)').run();
+    raw.close();
+    const s = session('a');
+    const v1 = new SqliteStore({ path });
+    const old = new Database(path);
+    old.exec(`INSERT INTO executions VALUES ('a', 'e1', 'r1', 'wf', NULL, NULL, 'e1', 'RUNNING', NULL, NULL, NULL, ${T0}, NULL, 1)`);
+    old.exec(`INSERT INTO history_events VALUES ('r1', 1, 'a', 'e1', 'WORKFLOW_EXECUTION_STARTED', ${T0}, NULL, '{}')`);
+    old.exec(`INSERT INTO tasks (id, namespace, kind, execution_id, run_id, name, state, attempt, visible_at) VALUES (40, 'a', 'workflow', 'e1', 'r1', 'wf', 'queued', 1, ${T0})`);
+    old.exec(`INSERT INTO tasks (id, namespace, kind, execution_id, run_id, name, state, attempt, visible_at) VALUES (41, 'a', 'activity', 'e1', 'r1', 'gone', 'queued', 1, ${T0})`);
+    old.exec('DELETE FROM tasks WHERE id = 41');
+    old.close();
+
+    await v1.init();
+    await v1.openWorkerSession(s);
+    const [task] = await v1.claimTasks(claimOf(s, T0 + 1));
+    expect(task).toMatchObject({ execution_id: 'e1', task_token: 'w40.1' });
+    const outcome = await v1.completeWorkflowTask({ ...callerOf(s, task!, T0 + 2), commands: [schedule(1)] });
+    expect(outcome.tasks).toHaveLength(1);
+    const [activity] = await v1.claimTasks(claimOf(s, T0 + 3));
+    expect(Number(/^a(\d+)\./.exec(activity!.task_token)![1])).toBeGreaterThan(41);
+    await v1.close();
   });
 
   it('answers WF_UNAVAILABLE, not a driver error, when another connection holds the write lock', async () => {

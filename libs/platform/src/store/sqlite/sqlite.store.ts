@@ -10,22 +10,30 @@ import {
 import { decodeExecutionCursor, encodeExecutionCursor } from '../page-cursor.js';
 import type {
   ActivityTaskCompletion,
+  ActivityTaskHeartbeat,
   ClaimRequest,
+  CreatedTask,
   ExecutionFilter,
   ExecutionRecord,
-  ExpiredLeases,
+  HeartbeatOutcome,
+  NamespaceTasks,
   Page,
   PageRequest,
   StartExecutionOutcome,
   StartExecutionParams,
   Store,
   TaskFailure,
+  TaskRelease,
+  TimeoutSweep,
   TransitionOutcome,
   WorkerSession,
+  WorkerShutdownOutcome,
   WorkflowRegistration,
   WorkflowTaskCompletion,
 } from '../store.interface.js';
+import { SqliteRunWriter } from './sqlite-run.writer.js';
 import { SqliteTaskTransitions } from './sqlite-task.transitions.js';
+import { SqliteTimeoutTransitions } from './sqlite-timeout.transitions.js';
 import { mapSqliteError } from './sqlite-error.mapper.js';
 import { migrateSqlite } from './sqlite.migrations.js';
 import {
@@ -60,7 +68,9 @@ export class SqliteStore implements Store {
   readonly description: string;
   private db: Database.Database | null = null;
   private statements!: SqliteStatements;
+  private writer!: SqliteRunWriter;
   private transitions!: SqliteTaskTransitions;
+  private timeouts!: SqliteTimeoutTransitions;
 
   constructor(private readonly options: SqliteStoreOptions) {
     const synchronous = options.synchronous ?? 'FULL';
@@ -82,7 +92,9 @@ export class SqliteStore implements Store {
       db.pragma('foreign_keys = ON');
       migrateSqlite(db, path);
       this.statements = new SqliteStatements(db);
-      this.transitions = new SqliteTaskTransitions(this.statements);
+      this.writer = new SqliteRunWriter(this.statements);
+      this.transitions = new SqliteTaskTransitions(this.statements, this.writer);
+      this.timeouts = new SqliteTimeoutTransitions(this.statements, this.writer);
     } catch (error) {
       this.db?.close();
       this.db = null;
@@ -160,6 +172,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  shutdownWorkerSession(namespace: string, workerId: string, now: number): Promise<WorkerShutdownOutcome | null> {
+    return this.write(() => this.timeouts.shutdownWorkerSession(namespace, workerId, now));
+  }
+
+  refreshWorkerSessions(now: number, expiresAt: number): Promise<number> {
+    return this.write(() => this.timeouts.refreshWorkerSessions(now, expiresAt));
+  }
+
   listWorkflows(namespace: string, now: number): Promise<WorkflowRegistration[]> {
     return this.read(() => this.workflowRegistrations(namespace, null, now));
   }
@@ -170,7 +190,7 @@ export class SqliteStore implements Store {
 
   startExecution(params: StartExecutionParams): Promise<StartExecutionOutcome> {
     return this.write(() => {
-      const existing = this.transitions.execution(params.namespace, params.executionId);
+      const existing = this.writer.execution(params.namespace, params.executionId);
       if (existing) return { execution: toExecutionRecord(existing), created: false, tasks: [] };
       this.statements
         .get(
@@ -189,8 +209,8 @@ export class SqliteStore implements Store {
           toJson(params.input),
           params.now,
         );
-      const row = this.transitions.execution(params.namespace, params.executionId)!;
-      this.transitions.append(
+      const row = this.writer.execution(params.namespace, params.executionId)!;
+      this.writer.append(
         row,
         [
           {
@@ -205,14 +225,14 @@ export class SqliteStore implements Store {
         ],
         params.now,
       );
-      const task = this.transitions.queueWorkflowTask(row, params.now);
+      const task = this.writer.queueWorkflowTask(row, params.now);
       return { execution: toExecutionRecord(row), created: true, tasks: [task] };
     });
   }
 
   getExecution(namespace: string, executionId: string): Promise<ExecutionRecord | null> {
     return this.read(() => {
-      const row = this.transitions.execution(namespace, executionId);
+      const row = this.writer.execution(namespace, executionId);
       return row ? toExecutionRecord(row) : null;
     });
   }
@@ -249,7 +269,7 @@ export class SqliteStore implements Store {
 
   readHistory(namespace: string, executionId: string, afterEventId: number, limit: number): Promise<HistoryEvent[] | null> {
     return this.read(() => {
-      const row = this.transitions.execution(namespace, executionId);
+      const row = this.writer.execution(namespace, executionId);
       if (!row) return null;
       const rows = this.statements
         .get(
@@ -281,8 +301,24 @@ export class SqliteStore implements Store {
     return this.write(() => this.transitions.failActivityTask(failure));
   }
 
-  expireLeases(now: number): Promise<ExpiredLeases[]> {
-    return this.write(() => this.transitions.expireLeases(now));
+  heartbeatActivityTask(heartbeat: ActivityTaskHeartbeat): Promise<HeartbeatOutcome> {
+    return this.write(() => this.transitions.heartbeatActivityTask(heartbeat));
+  }
+
+  releaseTasks(release: TaskRelease): Promise<CreatedTask[]> {
+    return this.write(() => this.timeouts.releaseTasks(release));
+  }
+
+  expireLeases(now: number): Promise<NamespaceTasks[]> {
+    return this.write(() => this.timeouts.expireLeases(now));
+  }
+
+  expireTimeouts(now: number, limit: number): Promise<TimeoutSweep> {
+    return this.write(() => this.timeouts.expireTimeouts(now, limit));
+  }
+
+  purgeClosedTasks(closedBefore: number, limit: number): Promise<number> {
+    return this.write(() => this.timeouts.purgeClosedTasks(closedBefore, limit));
   }
 
   private workflowRegistrations(namespace: string, workflowName: string | null, now: number): WorkflowRegistration[] {

@@ -1,0 +1,184 @@
+import {
+  activityTimeoutFailure,
+  nextActivityDeadline,
+  sessionExpiredFailure,
+  timeoutEndsActivity,
+  workerShutdownFailure,
+  workflowTaskTimeoutFailure,
+} from '../../executions/activity-timeout.planner.js';
+import type { CreatedTask, NamespaceTasks, TaskRelease, TimeoutSweep, TransitionOutcome, WorkerShutdownOutcome } from '../store.interface.js';
+import type { SqliteRunWriter } from './sqlite-run.writer.js';
+import { fromJson, type ActivityTaskPayload, type TaskRow, type WorkerSessionRow } from './sqlite.rows.js';
+import type { SqliteStatements } from './sqlite.statements.js';
+
+/** The name a failure gives a worker whose session and lease no longer tell it. */
+const UNKNOWN_WORKER = 'unknown worker';
+
+/**
+ * The transitions of {@link SqliteStore} the platform drives itself: timeouts, expired and
+ * closed sessions, released tasks, and the purge of closed tasks. Each method runs inside the
+ * store's transaction.
+ */
+export class SqliteTimeoutTransitions {
+  constructor(
+    private readonly statements: SqliteStatements,
+    private readonly writer: SqliteRunWriter,
+  ) {}
+
+  /**
+   * Takes back the tasks leased by sessions expired at `now`, or whose session is gone (purged):
+   * each attempt fails with `WorkerSessionExpired` (a workflow task is offered again at once,
+   * an activity follows its retry policy), so that the expired worker's tokens are stale.
+   */
+  expireLeases(now: number): NamespaceTasks[] {
+    const leased = this.statements
+      .get(
+        `SELECT t.* FROM tasks t LEFT JOIN worker_sessions s ON s.worker_id = t.worker_id
+         WHERE t.state = 'leased' AND (s.worker_id IS NULL OR s.expires_at <= ?) ORDER BY t.id`,
+      )
+      .all(now) as TaskRow[];
+    const released = new NamespaceCollector();
+    for (const task of leased) {
+      const workerName = task.worker_name ?? UNKNOWN_WORKER;
+      const failure = sessionExpiredFailure(workerName);
+      const outcome =
+        task.kind === 'workflow'
+          ? this.writer.failWorkflowAttempt(task, failure, workerName, now, 0)
+          : this.writer.failActivityAttempt(task, failure, now);
+      released.add(task.namespace, outcome);
+    }
+    return released.result();
+  }
+
+  /**
+   * Handles up to `limit` tasks whose deadline is due at `now`, oldest deadline first: a leased
+   * workflow task fails with `WorkflowTaskTimeout` and is offered again at once; an activity's
+   * start-to-close or heartbeat timeout fails the attempt by the retry policy; its
+   * schedule-to-start or schedule-to-close timeout fails the activity.
+   */
+  expireTimeouts(now: number, limit: number): TimeoutSweep {
+    const due = this.statements
+      .get('SELECT * FROM tasks WHERE deadline_at IS NOT NULL AND deadline_at <= ? ORDER BY deadline_at, id LIMIT ?')
+      .all(now, Math.max(1, limit)) as TaskRow[];
+    const released = new NamespaceCollector();
+    for (const task of due) {
+      const outcome = task.kind === 'workflow' ? this.timeOutWorkflowTask(task, now) : this.timeOutActivityTask(task, now);
+      if (outcome) released.add(task.namespace, outcome);
+    }
+    return { fired: due.length, released: released.result() };
+  }
+
+  /** Hands back tasks leased to a worker that never received them: next attempt, visible now, no failure recorded. */
+  releaseTasks(release: TaskRelease): CreatedTask[] {
+    const select = this.statements.get(
+      `SELECT * FROM tasks WHERE id = ? AND namespace = ? AND kind = ? AND state = 'leased' AND worker_id = ? AND attempt = ?`,
+    );
+    const tasks: CreatedTask[] = [];
+    for (const token of release.tokens) {
+      const task = select.get(token.taskId, release.namespace, token.kind, release.workerId, token.attempt) as TaskRow | undefined;
+      if (task) tasks.push(this.writer.requeue(task, release.now));
+    }
+    return tasks;
+  }
+
+  /**
+   * Closes a session and offers every task it holds again at once: a workflow task's attempt
+   * fails with `WorkerShutdown`, an activity's too and is retried without backoff (within its
+   * retry policy). `null` when the namespace has no such session.
+   */
+  shutdownWorkerSession(namespace: string, workerId: string, now: number): WorkerShutdownOutcome | null {
+    const session = this.statements
+      .get('SELECT * FROM worker_sessions WHERE worker_id = ? AND namespace = ?')
+      .get(workerId, namespace) as WorkerSessionRow | undefined;
+    if (!session) return null;
+    this.statements.get('UPDATE worker_sessions SET expires_at = MIN(expires_at, ?) WHERE worker_id = ?').run(now, workerId);
+    const leased = this.statements
+      .get(`SELECT * FROM tasks WHERE worker_id = ? AND state = 'leased' ORDER BY id`)
+      .all(workerId) as TaskRow[];
+    const failure = workerShutdownFailure(session.worker_name);
+    const tasks: CreatedTask[] = [];
+    for (const task of leased) {
+      const outcome =
+        task.kind === 'workflow'
+          ? this.writer.failWorkflowAttempt(task, failure, session.worker_name, now, 0)
+          : this.writer.failActivityAttempt(task, failure, now, { noBackoff: true });
+      tasks.push(...outcome.tasks);
+    }
+    return { released: leased.length, tasks };
+  }
+
+  /**
+   * Gives every open session (live at `now`, or expired while still holding a lease) the
+   * expiry `expiresAt`, never shortening one. Returns how many were extended.
+   */
+  refreshWorkerSessions(now: number, expiresAt: number): number {
+    return this.statements
+      .get(
+        `UPDATE worker_sessions SET expires_at = ?
+         WHERE expires_at < ? AND (expires_at > ?
+           OR EXISTS (SELECT 1 FROM tasks t WHERE t.worker_id = worker_sessions.worker_id AND t.state = 'leased'))`,
+      )
+      .run(expiresAt, expiresAt, now).changes;
+  }
+
+  /** Deletes up to `limit` closed tasks closed before `closedBefore`; returns how many. */
+  purgeClosedTasks(closedBefore: number, limit: number): number {
+    return this.statements
+      .get(
+        `DELETE FROM tasks WHERE id IN
+           (SELECT id FROM tasks WHERE state = 'closed' AND closed_at < ? ORDER BY closed_at LIMIT ?)`,
+      )
+      .run(closedBefore, Math.max(1, limit)).changes;
+  }
+
+  private timeOutWorkflowTask(task: TaskRow, now: number): TransitionOutcome | null {
+    if (task.state !== 'leased' || task.leased_at === null) {
+      this.clearDeadline(task.id, null);
+      return null;
+    }
+    const failure = workflowTaskTimeoutFailure(task.deadline_at! - task.leased_at);
+    return this.writer.failWorkflowAttempt(task, failure, task.worker_name ?? UNKNOWN_WORKER, now, 0);
+  }
+
+  private timeOutActivityTask(task: TaskRow, now: number): TransitionOutcome | null {
+    const payload = fromJson<ActivityTaskPayload>(task.payload)!;
+    const deadline =
+      task.state === 'closed'
+        ? null
+        : nextActivityDeadline(payload, {
+            state: task.state,
+            scheduledAt: payload.scheduled_at ?? null,
+            visibleAt: task.visible_at,
+            leasedAt: task.leased_at,
+            heartbeatAt: task.heartbeat_at,
+          });
+    if (!deadline || deadline.at > now) {
+      // Not due after all (a row written by other rules): keep the right deadline and move on.
+      this.clearDeadline(task.id, deadline?.at ?? null);
+      return null;
+    }
+    const failure = activityTimeoutFailure(task.name, task.attempt, deadline);
+    return timeoutEndsActivity(deadline.timeoutType)
+      ? this.writer.failActivity(task, failure, now, false)
+      : this.writer.failActivityAttempt(task, failure, now);
+  }
+
+  private clearDeadline(taskId: number, deadlineAt: number | null): void {
+    this.statements.get('UPDATE tasks SET deadline_at = ? WHERE id = ?').run(deadlineAt, taskId);
+  }
+}
+
+/** Created tasks grouped by namespace, in the order they came. */
+class NamespaceCollector {
+  private readonly byNamespace = new Map<string, CreatedTask[]>();
+
+  add(namespace: string, outcome: TransitionOutcome): void {
+    const tasks = this.byNamespace.get(namespace) ?? [];
+    tasks.push(...outcome.tasks);
+    this.byNamespace.set(namespace, tasks);
+  }
+
+  result(): NamespaceTasks[] {
+    return [...this.byNamespace].map(([namespace, tasks]) => ({ namespace, tasks }));
+  }
+}
