@@ -49,6 +49,9 @@ describe('kill -9 of the platform (R7, R49)', () => {
   });
 
   it('R49: executions in every state resume after a restart, and due retries fire once', async () => {
+    // A deployment whose only worker has left: its execution's workflow task waits in the queue.
+    const lateWorker = await startWorkerProcess('w-late-gone', url, KEY, WORKER, { DEPLOYMENT_NAME: 'late' });
+    await lateWorker.kill('SIGTERM');
     const done = await client.start('steps', { input: { steps: 1, ms: 1 }, executionId: 'r49-done' });
     await done.result();
     const running = await client.start('steps', { input: { steps: 2, ms: 1500 }, executionId: 'r49-running' });

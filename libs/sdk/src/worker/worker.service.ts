@@ -48,6 +48,8 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   private subscription: Subscription | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** Set once the platform took back this worker's tasks at shutdown: their outcomes are no longer ours to report. */
+  private released = false;
 
   constructor(
     @Inject(RESOLVED_WORKFLOWS_OPTIONS) private readonly options: ResolvedWorkflowsOptions,
@@ -116,6 +118,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     // Whatever this worker still holds is offered to other workers now, not after a timeout.
     try {
       const { released } = await this.connection.transport.shutdownWorker(this.session!.worker_id);
+      this.released = true;
       if (released > 0) this.logger.log(`Released ${released} unfinished task(s) to other workers`);
     } catch (error) {
       this.logger.warn(`Could not release this worker's tasks (they return after the session timeout): ${(error as Error).message}`);
@@ -132,6 +135,10 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   /** Runs one task and reports its outcome; the response may carry the next tasks. */
   private async run(task: TaskWire): Promise<void> {
     const request = task.kind === 'workflow' ? await this.runWorkflowTask(task) : await this.runActivityTask(task);
+    if (this.released) {
+      this.slots.release(task.kind);
+      return;
+    }
     // The finished task's slot goes to the completion's request for the next tasks (eager
     // dispatch), with any other free slot; while stopping, it is simply returned.
     let next = { max_workflow_tasks: 0, max_activity_tasks: 0 };
@@ -171,7 +178,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
         return await send();
       } catch (error) {
         const transient = !(error instanceof WorkflowsApiError) || error.status >= 500 || error.status === 429;
-        if (!transient || attempt >= MAX_REPORT_ATTEMPTS) throw error;
+        if (!transient || attempt >= MAX_REPORT_ATTEMPTS || this.released) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt)));
       }
     }
