@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EventType } from '#workflows/protocol';
-import { WorkflowsClient } from '#workflows/sdk';
+import { WorkflowFailedError, WorkflowsClient } from '#workflows/sdk';
 import { duplicateSchedules, eventsAfterClose, recordedDuplicates } from '../support/history-checks.js';
 import { SpawnedProcess, startPlatformProcess, startWorkerProcess } from '../support/spawned-process.js';
 
@@ -155,5 +155,21 @@ describe('crashed, stopped and frozen workers lose nothing (R1, R2, R3, R5, R12,
       expect(eventsAfterClose(await client.getHandle(execution.execution_id).history())).toBe(0);
     }
     console.log('R33: 4 odd throws recorded readably; worker still serving');
+  }, 60_000);
+
+  it('R36: a task that kills its worker uses up its attempts and then fails; other work keeps flowing', async () => {
+    for (const name of ['w-r36-a', 'w-r36-b', 'w-r36-c']) await worker(name, { DEPLOYMENT_NAME: 'r36' });
+    const poison = await client.start('poison', { executionId: 'r36-poison', deploymentName: 'r36' });
+    const others = await Promise.all(
+      Array.from({ length: 4 }, (_, n) => client.start('steps', { input: { steps: 2, ms: 20 }, executionId: `r36-${n}`, deploymentName: 'r36' })),
+    );
+    const error = (await poison.result().catch((thrown: unknown) => thrown)) as WorkflowFailedError;
+    expect(error).toBeInstanceOf(WorkflowFailedError);
+    expect(error.failure).toMatchObject({ type: 'ActivityFailure', cause: { type: 'WorkerSessionExpired' } });
+    const history = await poison.history();
+    const attempts = history.filter((e) => e.event_type === EventType.ActivityTaskStarted).length;
+    expect(attempts).toBe(2);
+    expect(await Promise.all(others.map((handle) => handle.result()))).toHaveLength(4);
+    console.log(`R36: poison activity killed ${attempts} workers, then failed after ${attempts} attempts; 4 other executions completed`);
   }, 60_000);
 });

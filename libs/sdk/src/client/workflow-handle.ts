@@ -29,16 +29,18 @@ export class WorkflowHandle<TResult = unknown> {
   async result(): Promise<TResult> {
     let failures = 0;
     for (;;) {
+      let execution: ExecutionWire;
       try {
-        const execution = await this.transport.getExecution(this.executionId, RESULT_POLL_SECONDS);
-        failures = 0;
-        if (execution.status !== ExecutionStatus.Running) return resultOf<TResult>(execution);
+        execution = await this.transport.getExecution(this.executionId, RESULT_POLL_SECONDS);
       } catch (error) {
         // A restarting or briefly unreachable platform does not end the wait; an answer such as 404 does.
         const transient = !(error instanceof WorkflowsApiError) || error.status >= 500;
         if (!transient || ++failures > MAX_RESULT_RETRIES) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** failures)));
+        continue;
       }
+      failures = 0;
+      if (execution.status !== ExecutionStatus.Running) return resultOf<TResult>(execution);
     }
   }
 
