@@ -1,11 +1,13 @@
 import { SystemClock } from '#workflows/protocol';
 import { generateApiKey, keyDigest } from './auth/key-digest.js';
 import { CLI_USAGE, CliUsageError, parseCliArgs } from './cli/cli-args.js';
-import { SqliteStore } from './store/sqlite/sqlite.store.js';
+import { DEFAULT_DATABASE_SCHEMA } from './options/platform.options.js';
+import { openStore } from './store/store.factory.js';
 
 /**
- * The platform's command line: `create-key --namespace NS [--db PATH]` creates an API key,
- * stores its digest and prints the key once (it cannot be shown again).
+ * The platform's command line: `create-key --namespace NS [--db PATH | --database-url URL]`
+ * creates an API key, stores its digest (in SQLite, or in PostgreSQL for a database URL) and
+ * prints the key once (it cannot be shown again).
  */
 async function main(argv: readonly string[]): Promise<number> {
   let command;
@@ -20,8 +22,12 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${CLI_USAGE}\n`);
     return 0;
   }
-  const store = new SqliteStore({ path: command.databasePath });
-  await store.init();
+  const store = await openStore({
+    databasePath: command.databasePath,
+    sqliteSynchronous: 'FULL',
+    databaseUrl: command.databaseUrl ?? null,
+    databaseSchema: command.databaseSchema ?? DEFAULT_DATABASE_SCHEMA,
+  });
   try {
     const key = generateApiKey();
     await store.putApiKey(keyDigest(key), command.namespace, new SystemClock().now());

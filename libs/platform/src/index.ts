@@ -4,6 +4,7 @@ export {
   applyPlatformDefaults,
   PlatformOptionsError,
   DEFAULT_DATABASE_PATH,
+  DEFAULT_DATABASE_SCHEMA,
   DEFAULT_PLATFORM_PORT,
   type PlatformApiKey,
   type PlatformOptions,
@@ -12,5 +13,7 @@ export {
 export { resolvePlatformOptions, PlatformEnvError, type PlatformEnv } from './options/platform-env.options.js';
 export { PlatformError } from './errors/platform.error.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite.store.js';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres.store.js';
+export { createStore } from './store/store.factory.js';
 export { keyDigest, generateApiKey } from './auth/key-digest.js';
 export type * from './store/store.interface.js';

@@ -1,4 +1,4 @@
-import { Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type DynamicModule, type LoggerService, type OnApplicationShutdown } from '@nestjs/common';
 import { ApiExceptionFilter } from './api/api-exception.filter.js';
 import { ApiKeyGuard } from './api/api-key.guard.js';
 import { ExecutionsController } from './api/executions.controller.js';
@@ -12,7 +12,7 @@ import { TaskMatcher } from './matching/task.matcher.js';
 import { TransitionPublisher } from './matching/transition.publisher.js';
 import type { ResolvedPlatformOptions } from './options/platform.options.js';
 import { CLOCK, PLATFORM_LOGGER, PLATFORM_OPTIONS, STORE } from './platform.constants.js';
-import { SqliteStore } from './store/sqlite/sqlite.store.js';
+import { openStore } from './store/store.factory.js';
 import type { Store } from './store/store.interface.js';
 import { TasksService } from './tasks/tasks.service.js';
 import { TimeoutsSweeper } from './workers/timeouts.sweeper.js';
@@ -27,26 +27,25 @@ import { WorkerSessionsService } from './workers/worker-sessions.service.js';
 export class PlatformModule implements OnApplicationShutdown {
   constructor(@Inject(STORE) private readonly store: Store) {}
 
-  /** The module for resolved options (see `applyPlatformDefaults`). */
-  static forRoot(options: ResolvedPlatformOptions): DynamicModule {
+  /**
+   * The module for resolved options (see `applyPlatformDefaults`). The store the options select
+   * is opened here, unless an already opened `store` is given (the module closes it either way).
+   */
+  static forRoot(options: ResolvedPlatformOptions, store?: Store): DynamicModule {
     return {
       module: PlatformModule,
       controllers: [WorkflowsController, ExecutionsController, WorkersController, TasksController],
       providers: [
         { provide: PLATFORM_OPTIONS, useValue: options },
         { provide: CLOCK, useValue: options.clock },
-        {
-          provide: PLATFORM_LOGGER,
-          useValue: options.logger === false ? null : (options.logger ?? new Logger('WorkflowsPlatform')),
-        },
-        {
-          provide: STORE,
-          useFactory: async (): Promise<Store> => {
-            const store = new SqliteStore({ path: options.databasePath, synchronous: options.sqliteSynchronous });
-            await store.init();
-            return store;
-          },
-        },
+        { provide: PLATFORM_LOGGER, useValue: platformLogger(options) },
+        store
+          ? { provide: STORE, useValue: store }
+          : {
+              provide: STORE,
+              useFactory: (logger: LoggerService | null): Promise<Store> => openStore(options, logger),
+              inject: [PLATFORM_LOGGER],
+            },
         ApiKeysService,
         WorkerSessionsService,
         TimeoutsSweeper,
@@ -65,4 +64,9 @@ export class PlatformModule implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
   }
+}
+
+/** The logger the platform writes its own lines to, or `null` when `logger` is `false`. */
+export function platformLogger(options: Pick<ResolvedPlatformOptions, 'logger'>): LoggerService | null {
+  return options.logger === false ? null : (options.logger ?? new Logger('WorkflowsPlatform'));
 }

@@ -10,7 +10,8 @@ import { ResultWaiters } from './matching/result.waiters.js';
 import { TaskMatcher } from './matching/task.matcher.js';
 import { applyPlatformDefaults, type PlatformOptions } from './options/platform.options.js';
 import { PLATFORM_LOGGER, STORE } from './platform.constants.js';
-import { PlatformModule } from './platform.module.js';
+import { PlatformModule, platformLogger } from './platform.module.js';
+import { openStore } from './store/store.factory.js';
 import type { Store } from './store/store.interface.js';
 
 /** A running platform. */
@@ -31,11 +32,15 @@ export interface RunningPlatform {
 
 /**
  * Starts the platform: a Nest application on Fastify (body limit, no prototype poisoning)
- * listening on `host:port`, with the SQLite store opened and migrated and the API keys stored
- * hashed. Logs one line with the store's durability and the URL.
+ * listening on `host:port`, with the store the options select (SQLite, or PostgreSQL for a
+ * database URL) opened and migrated and the API keys stored hashed. Logs one line with the
+ * store's engine and durability and the URL. A store that cannot be opened (database
+ * unreachable, schema too new) rejects with a `PlatformError` whose message says so in a line.
  */
 export async function startPlatform(options: PlatformOptions = {}): Promise<RunningPlatform> {
   const resolved = applyPlatformDefaults(options);
+  // Opened before Nest starts, so that an unreachable database is one clear error, not Nest's stack.
+  const opened = await openStore(resolved, platformLogger(resolved));
   const adapter = new FastifyAdapter({
     bodyLimit: Limits.maxRequestBytes,
     onProtoPoisoning: 'error',
@@ -51,11 +56,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   });
   // Only JSON bodies: anything else is a 415 rather than a string the validators would see.
   adapter.getInstance().removeContentTypeParser(['text/plain']);
-  const app = await NestFactory.create<NestFastifyApplication>(PlatformModule.forRoot(resolved), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(PlatformModule.forRoot(resolved, opened), adapter, {
     bodyParser: false,
     // Nest's logger is process-wide: only `false` is passed on, so that an embedding app keeps its own.
     ...(resolved.logger === false ? { logger: false as const } : {}),
     abortOnError: false,
+  }).catch(async (error: unknown) => {
+    await opened.close().catch(() => undefined);
+    throw error;
   });
   try {
     app.useGlobalFilters(app.get(ApiExceptionFilter));

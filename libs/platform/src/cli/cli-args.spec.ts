@@ -12,6 +12,16 @@ describe('parseCliArgs', () => {
     expect(parseCliArgs(['create-key', '--namespace', 'dev'])).toMatchObject({ databasePath: '.workflows/platform.db' });
   });
 
+  it('selects PostgreSQL with --database-url or WORKFLOWS_DATABASE_URL, the flag first', () => {
+    expect(parseCliArgs(['create-key', '--namespace', 'dev', '--database-url', 'postgres://db/wf'])).toMatchObject({ databaseUrl: 'postgres://db/wf' });
+    const env = { WORKFLOWS_DATABASE_URL: 'postgresql://env/wf', WORKFLOWS_DATABASE_SCHEMA: 'platform' };
+    expect(parseCliArgs(['create-key', '--namespace', 'dev'], env)).toMatchObject({ databaseUrl: 'postgresql://env/wf', databaseSchema: 'platform' });
+    expect(parseCliArgs(['create-key', '--namespace', 'dev', '--database-url=postgres://flag/wf'], env)).toMatchObject({ databaseUrl: 'postgres://flag/wf' });
+    expect(() => parseCliArgs(['create-key', '--namespace', 'dev', '--database-url', 'mysql://db/wf'])).toThrow(
+      new CliUsageError('--database-url: the database URL must start with postgres:// or postgresql://'),
+    );
+  });
+
   it('asks for help without a command', () => {
     expect(parseCliArgs([])).toEqual({ command: 'help' });
     expect(parseCliArgs(['--help'])).toEqual({ command: 'help' });

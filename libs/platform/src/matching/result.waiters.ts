@@ -7,6 +7,8 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 @Injectable()
 export class ResultWaiters implements OnModuleDestroy {
   private readonly waiting = new Map<string, Set<() => void>>();
+  /** Each open wait's re-check: reads whether its execution closed, and releases it if so. */
+  private readonly rechecks = new Set<() => void>();
   private closed = false;
 
   /**
@@ -30,11 +32,21 @@ export class ResultWaiters implements OnModuleDestroy {
     set.add(release);
     const timer = setTimeout(release, timeoutMs);
     signal?.addEventListener('abort', release, { once: true });
+    const recheck = () => {
+      isClosed().then(
+        (closed) => {
+          if (closed) release();
+        },
+        () => undefined,
+      );
+    };
+    this.rechecks.add(recheck);
     try {
       if (await isClosed()) return;
       await done;
     } finally {
       clearTimeout(timer);
+      this.rechecks.delete(recheck);
       signal?.removeEventListener('abort', release);
       set.delete(release);
       if (set.size === 0 && this.waiting.get(key) === set) this.waiting.delete(key);
@@ -45,6 +57,11 @@ export class ResultWaiters implements OnModuleDestroy {
   notifyClosed(namespace: string, executionId: string): void {
     const set = this.waiting.get(`${namespace}\u0000${executionId}`);
     if (set) for (const release of [...set]) release();
+  }
+
+  /** Makes every open wait read its execution again: a close reported by another platform node may have been missed. */
+  recheckAll(): void {
+    for (const recheck of [...this.rechecks]) recheck();
   }
 
   /** How many waits are open, for the tests. */

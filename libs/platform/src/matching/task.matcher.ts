@@ -109,6 +109,11 @@ export class TaskMatcher implements OnModuleDestroy {
     }
   }
 
+  /** Wakes every waiting poll to claim again: wake-ups from other platform nodes may have been missed. */
+  wakeAll(): void {
+    for (const set of this.waiters.values()) for (const waiter of set) waiter.settle('woken');
+  }
+
   /** Ends the waiting polls of one worker (it shut down): they answer no task. */
   endPolls(namespace: string, workerId: string): void {
     for (const waiter of this.waiters.get(namespace) ?? []) if (waiter.capacity.session.workerId === workerId) waiter.settle('closed');

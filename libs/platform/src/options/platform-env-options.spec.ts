@@ -32,6 +32,23 @@ describe('resolvePlatformOptions', () => {
     });
   });
 
+  it('selects PostgreSQL with WORKFLOWS_DATABASE_URL, and SQLite without it', () => {
+    const options = resolvePlatformOptions({ WORKFLOWS_DATABASE_URL: 'postgres://u:p@db.internal:5433/wf', WORKFLOWS_DATABASE_SCHEMA: 'platform' });
+    expect(options).toMatchObject({ databaseUrl: 'postgres://u:p@db.internal:5433/wf', databaseSchema: 'platform' });
+    expect(applyPlatformDefaults(options)).toMatchObject({ databaseUrl: 'postgres://u:p@db.internal:5433/wf', databaseSchema: 'platform' });
+    expect(applyPlatformDefaults(resolvePlatformOptions({ WORKFLOWS_DATABASE_URL: 'postgresql://db/wf' }))).toMatchObject({ databaseSchema: 'workflows' });
+    expect(applyPlatformDefaults({})).toMatchObject({ databaseUrl: null, databasePath: '.workflows/platform.db' });
+  });
+
+  it('refuses a database URL that is not PostgreSQL, without printing it', () => {
+    expect(() => resolvePlatformOptions({ WORKFLOWS_DATABASE_URL: 'mysql://root:hunter2@db/wf' })).toThrow(
+      /WORKFLOWS_DATABASE_URL: the database URL must start with postgres:\/\/ or postgresql:\/\//,
+    );
+    expect(() => resolvePlatformOptions({ WORKFLOWS_DATABASE_URL: 'mysql://root:hunter2@db/wf' })).not.toThrow(/hunter2/);
+    expect(() => applyPlatformDefaults({ databaseUrl: 'postgres://[bad' })).toThrow(/databaseUrl: the database URL is not a valid URL/);
+    expect(() => applyPlatformDefaults({ databaseSchema: 'Bad-Schema' })).toThrow(/databaseSchema must be a lowercase SQL identifier/);
+  });
+
   it('leaves unset and empty variables to the defaults', () => {
     const options = resolvePlatformOptions({ WORKFLOWS_PORT: '', WORKFLOWS_API_KEYS: ' ' });
     expect(options).toEqual({ apiKeys: [] });

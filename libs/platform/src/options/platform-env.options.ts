@@ -1,3 +1,4 @@
+import { PostgresUrlError, parsePostgresUrl } from '../store/postgres/postgres-connection.js';
 import type { PlatformApiKey, PlatformOptions } from './platform.options.js';
 
 /** The environment variables the standalone platform reads. */
@@ -10,10 +11,11 @@ export class PlatformEnvError extends Error {
 
 /**
  * Reads the standalone platform's options from the environment: `WORKFLOWS_HOST`,
- * `WORKFLOWS_PORT`, `WORKFLOWS_DB_PATH`, `WORKFLOWS_SQLITE_SYNCHRONOUS`, `WORKFLOWS_API_KEYS`
+ * `WORKFLOWS_PORT`, `WORKFLOWS_DB_PATH`, `WORKFLOWS_SQLITE_SYNCHRONOUS`, `WORKFLOWS_DATABASE_URL`
+ * (`postgres://…` selects PostgreSQL), `WORKFLOWS_DATABASE_SCHEMA`, `WORKFLOWS_API_KEYS`
  * (`key:namespace,…`), `WORKFLOWS_HEARTBEAT_INTERVAL_MS`, `WORKFLOWS_SESSION_TIMEOUT_MS`,
  * `WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS`, `WORKFLOWS_PUBLIC_URL`. Unset or empty means the default. Throws a {@link PlatformEnvError}
- * naming every malformed variable; API keys never appear in its message.
+ * naming every malformed variable; API keys and database URLs (passwords) never appear in its message.
  */
 export function resolvePlatformOptions(env: PlatformEnv): PlatformOptions {
   const problems: string[] = [];
@@ -42,6 +44,18 @@ export function resolvePlatformOptions(env: PlatformEnv): PlatformOptions {
   const synchronous = text('WORKFLOWS_SQLITE_SYNCHRONOUS')?.toUpperCase();
   if (synchronous === 'FULL' || synchronous === 'NORMAL') options.sqliteSynchronous = synchronous;
   else if (synchronous !== undefined) problems.push(`WORKFLOWS_SQLITE_SYNCHRONOUS must be FULL or NORMAL (got '${synchronous}')`);
+  const databaseUrl = text('WORKFLOWS_DATABASE_URL');
+  if (databaseUrl) {
+    try {
+      parsePostgresUrl(databaseUrl);
+      options.databaseUrl = databaseUrl;
+    } catch (error) {
+      if (!(error instanceof PostgresUrlError)) throw error;
+      problems.push(`WORKFLOWS_DATABASE_URL: ${error.message}`);
+    }
+  }
+  const databaseSchema = text('WORKFLOWS_DATABASE_SCHEMA');
+  if (databaseSchema) options.databaseSchema = databaseSchema;
   const heartbeat = integer('WORKFLOWS_HEARTBEAT_INTERVAL_MS', 1, 3_600_000);
   if (heartbeat !== undefined) options.heartbeatIntervalMs = heartbeat;
   const timeout = integer('WORKFLOWS_SESSION_TIMEOUT_MS', 1, 3_600_000);

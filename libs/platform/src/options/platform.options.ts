@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { SystemClock, idProblem, type Clock } from '#workflows/protocol';
+import { PostgresUrlError, SCHEMA_PATTERN, parsePostgresUrl } from '../store/postgres/postgres-connection.js';
 
 /** An API key and the namespace it opens. The key itself is hashed at start and never stored. */
 export interface PlatformApiKey {
@@ -17,6 +18,14 @@ export interface PlatformOptions {
   databasePath?: string;
   /** SQLite `synchronous`: `FULL` survives power loss, `NORMAL` a process crash. @default 'FULL' */
   sqliteSynchronous?: 'FULL' | 'NORMAL';
+  /**
+   * A PostgreSQL URL (`postgres://user:password@host:port/database`): selects the PostgreSQL
+   * engine, for several platform processes on one database. Unset selects SQLite at
+   * `databasePath`. @default undefined
+   */
+  databaseUrl?: string;
+  /** The PostgreSQL schema the platform's tables live in (created if missing). @default 'workflows' */
+  databaseSchema?: string;
   /** Keys accepted, each for one namespace; stored hashed at start. @default [] */
   apiKeys?: PlatformApiKey[];
   /** How often workers must heartbeat. @default 3000 */
@@ -41,6 +50,9 @@ export interface ResolvedPlatformOptions {
   port: number;
   databasePath: string;
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** `null` selects SQLite. */
+  databaseUrl: string | null;
+  databaseSchema: string;
   apiKeys: PlatformApiKey[];
   heartbeatIntervalMs: number;
   sessionTimeoutMs: number;
@@ -63,6 +75,9 @@ export const DEFAULT_PLATFORM_PORT = 7420;
 /** The default database file of the platform. */
 export const DEFAULT_DATABASE_PATH = '.workflows/platform.db';
 
+/** The default PostgreSQL schema of the platform's tables. */
+export const DEFAULT_DATABASE_SCHEMA = 'workflows';
+
 /**
  * Applies defaults and validates. Throws one `Error` that lists every problem, so that a
  * misconfigured platform says everything wrong at once.
@@ -80,6 +95,17 @@ export function applyPlatformDefaults(options: PlatformOptions = {}): ResolvedPl
   if (sqliteSynchronous !== 'FULL' && sqliteSynchronous !== 'NORMAL') {
     problems.push(`sqliteSynchronous must be 'FULL' or 'NORMAL' (got ${String(sqliteSynchronous)})`);
   }
+  const databaseUrl = options.databaseUrl?.trim() || null;
+  if (databaseUrl !== null) {
+    try {
+      parsePostgresUrl(databaseUrl);
+    } catch (error) {
+      if (!(error instanceof PostgresUrlError)) throw error;
+      problems.push(`databaseUrl: ${error.message}`);
+    }
+  }
+  const databaseSchema = options.databaseSchema ?? DEFAULT_DATABASE_SCHEMA;
+  if (!SCHEMA_PATTERN.test(databaseSchema)) problems.push(`databaseSchema must be a lowercase SQL identifier of at most 48 characters (got '${databaseSchema}')`);
   const apiKeys = options.apiKeys ?? [];
   apiKeys.forEach((entry, index) => {
     if (typeof entry.key !== 'string' || entry.key.length < 8) problems.push(`apiKeys[${index}].key must be a string of at least 8 characters`);
@@ -99,6 +125,8 @@ export function applyPlatformDefaults(options: PlatformOptions = {}): ResolvedPl
     port,
     databasePath: options.databasePath ?? DEFAULT_DATABASE_PATH,
     sqliteSynchronous,
+    databaseUrl,
+    databaseSchema,
     apiKeys,
     heartbeatIntervalMs,
     sessionTimeoutMs,

@@ -11,7 +11,7 @@ import type {
 
 /**
  * Storage of the platform. Every method is one transaction: it commits all of its effects or
- * none. Both engines (SQLite now, PostgreSQL next) implement it and pass one conformance suite.
+ * none. Both engines (SQLite, PostgreSQL) implement it and pass one conformance suite.
  *
  * History events and leased tasks are kept in their wire shape (`HistoryEvent`, `TaskWire`):
  * they are record formats, written once and sent as they are, so no mapping layer sits between.
@@ -26,6 +26,15 @@ export interface Store {
   /** Creates or migrates the schema. */
   init(): Promise<void>;
   close(): Promise<void>;
+
+  /**
+   * Addition, for several platform processes on one database: calls `listener` with what
+   * transitions committed by *other* processes did (tasks queued, executions closed), so that
+   * this process wakes its own long-polls and result waiters as it does for its own
+   * transitions. Returns the function that unsubscribes. An engine only one process uses
+   * (SQLite) never calls the listener.
+   */
+  subscribe(listener: StoreListener): () => void;
 
   /** Stores an API key's SHA-256 digest (hex) for a namespace; an existing digest is re-pointed. */
   putApiKey(keyDigest: string, namespace: string, now: number): Promise<void>;
@@ -146,6 +155,14 @@ export interface Store {
   expireTimeouts(now: number, limit: number): Promise<TimeoutSweep>;
   /** Addition: deletes up to `limit` closed tasks closed before `closedBefore`; returns how many. */
   purgeClosedTasks(closedBefore: number, limit: number): Promise<number>;
+}
+
+/** What {@link Store.subscribe} reports. */
+export interface StoreListener {
+  /** Another platform process committed a transition in `namespace` that queued `tasks` or closed an execution. */
+  transition(namespace: string, outcome: { tasks: readonly CreatedTask[]; closed?: TransitionOutcome['closed'] }): void;
+  /** Reports may have been missed (the connection that receives them was lost and is back): every waiter should look again. */
+  resync(): void;
 }
 
 /** A worker session: one process that registered, until it stops heartbeating. */

@@ -7,10 +7,16 @@ import {
   type NewEvent,
 } from '#workflows/protocol';
 import { PlatformError } from '../../errors/platform.error.js';
-import { planActivityFailure } from '../../executions/activity-retry.planner.js';
-import { nextActivityDeadline, scheduleToCloseDeadline } from '../../executions/activity-timeout.planner.js';
 import type { CreatedTask, TransitionOutcome } from '../store.interface.js';
-import { fromJson, toHistoryEvent, type ActivityTaskPayload, type ExecutionRow, type TaskRow } from './sqlite.rows.js';
+import { toHistoryEvent, type ActivityTaskPayload, type ExecutionRow, type TaskRow } from '../store.rows.js';
+import {
+  activityIds,
+  failureSignature,
+  payloadOf,
+  planAttemptFailure,
+  queuedActivityDeadline,
+  requeuedDeadline,
+} from '../task-transition.rules.js';
 import type { SqliteStatements } from './sqlite.statements.js';
 
 /** How an activity attempt's failure is handled besides its retry policy. */
@@ -77,7 +83,7 @@ export class SqliteRunWriter {
 
   /** Queues an activity's first attempt, visible now, with its schedule-to-start/close deadline. */
   queueActivityTask(row: ExecutionRow, now: number, payload: ActivityTaskPayload, activityName: string): CreatedTask {
-    const deadline = queuedDeadline(payload, now);
+    const deadline = queuedActivityDeadline(payload, now);
     this.statements
       .get(
         `INSERT INTO tasks (namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at, payload, deadline_at)
@@ -98,7 +104,7 @@ export class SqliteRunWriter {
    * details stay for the next attempt; `lastFailure` (a workflow task's) stays unless given.
    */
   requeue(task: TaskRow, visibleAt: number, lastFailure: string | null = task.last_failure): CreatedTask {
-    const deadline = task.kind === 'activity' ? queuedDeadline(fromJson<ActivityTaskPayload>(task.payload)!, visibleAt) : null;
+    const deadline = requeuedDeadline(task, visibleAt);
     this.statements
       .get(
         `UPDATE tasks SET state = 'queued', attempt = attempt + 1, visible_at = ?, worker_id = NULL, worker_name = NULL,
@@ -142,7 +148,7 @@ export class SqliteRunWriter {
    * does not grow its history; attempts still count.
    */
   failWorkflowAttempt(task: TaskRow, failure: Failure, workerName: string, now: number, retryDelayMs: number): TransitionOutcome {
-    const signature = JSON.stringify({ type: failure.type, message: failure.message });
+    const signature = failureSignature(failure);
     if (signature !== task.last_failure) {
       const row = this.runRow(task.run_id);
       const attributes = { last_seen_event_id: task.last_seen_event_id ?? 0, worker_name: workerName, attempt: task.attempt, failure };
@@ -157,10 +163,9 @@ export class SqliteRunWriter {
    * failure.
    */
   failActivityAttempt(task: TaskRow, failure: Failure, now: number, options: AttemptFailureOptions = {}): TransitionOutcome {
-    const payload = fromJson<ActivityTaskPayload>(task.payload)!;
-    const closeDeadline = scheduleToCloseDeadline(payload, payload.scheduled_at ?? null);
-    const plan = planActivityFailure(payload.retry, task.attempt, failure, { now, closeDeadline, noBackoff: options.noBackoff === true });
+    const plan = planAttemptFailure(task, failure, now, options.noBackoff === true);
     if (!plan.retry) return this.failActivity(task, failure, now, options.keepHolder === true);
+    const payload = payloadOf(task);
     const row = this.runRow(task.run_id);
     const attributes = { ...activityIds(payload, task), failure, next_attempt_delay_ms: plan.delayMs };
     this.append(row, [{ event_type: EventType.ActivityTaskRetrying, attributes }], now);
@@ -170,20 +175,9 @@ export class SqliteRunWriter {
   /** Records `ACTIVITY_TASK_FAILED`, closes the task and makes sure the workflow task follows. */
   failActivity(task: TaskRow, failure: Failure, now: number, keepHolder: boolean): TransitionOutcome {
     const row = this.runRow(task.run_id);
-    const payload = fromJson<ActivityTaskPayload>(task.payload)!;
+    const payload = payloadOf(task);
     this.append(row, [{ event_type: EventType.ActivityTaskFailed, attributes: { ...activityIds(payload, task), failure } }], now);
     this.closeTask(task.id, now, keepHolder);
     return { tasks: this.ensureWorkflowTask(row, now) };
   }
-}
-
-/** The ids every activity event carries. */
-export function activityIds(payload: ActivityTaskPayload, task: TaskRow): { scheduled_event_id: number; activity_id: number; attempt: number } {
-  return { scheduled_event_id: payload.scheduled_event_id, activity_id: payload.activity_id, attempt: task.attempt };
-}
-
-/** The deadline of an activity attempt queued to become visible at `visibleAt`. */
-function queuedDeadline(payload: ActivityTaskPayload, visibleAt: number): number | null {
-  const times = { state: 'queued' as const, scheduledAt: payload.scheduled_at ?? null, visibleAt, leasedAt: null, heartbeatAt: null };
-  return nextActivityDeadline(payload, times)?.at ?? null;
 }

@@ -1,15 +1,11 @@
 import {
-  ErrorCode,
   EventType,
   RESOLUTION_EVENT_TYPES,
-  formatTaskToken,
   type ActivityTaskWire,
   type TaskKind,
   type TaskWire,
   type WorkflowTaskWire,
 } from '#workflows/protocol';
-import { PlatformError } from '../../errors/platform.error.js';
-import { nextActivityDeadline } from '../../executions/activity-timeout.planner.js';
 import { planWorkflowTaskCompletion } from '../../executions/workflow-task.planner.js';
 import type {
   ActivityTaskCompletion,
@@ -22,14 +18,23 @@ import type {
   TransitionOutcome,
   WorkflowTaskCompletion,
 } from '../store.interface.js';
-import { activityIds, SqliteRunWriter } from './sqlite-run.writer.js';
-import { fromJson, toHistoryEvent, toJson, type ActivityTaskPayload, type HistoryEventRow, type TaskRow } from './sqlite.rows.js';
+import { toHistoryEvent, toJson, type HistoryEventRow, type TaskRow } from '../store.rows.js';
+import {
+  DUPLICATE_OUTCOME,
+  activityIds,
+  activityTaskPayload,
+  checkHeartbeatToken,
+  checkLeasedTask,
+  checkNotTimedOut,
+  leasedActivityDeadline,
+  payloadOf,
+  toActivityTaskWire,
+  toWorkflowTaskWire,
+} from '../task-transition.rules.js';
+import type { SqliteRunWriter } from './sqlite-run.writer.js';
 import type { SqliteStatements } from './sqlite.statements.js';
 
 const RESOLUTION_TYPES_SQL = [...RESOLUTION_EVENT_TYPES].map((type) => `'${type}'`).join(', ');
-
-/** What a retried completion of an already closed attempt answers: nothing changed. */
-const DUPLICATE: TransitionOutcome = Object.freeze({ tasks: [], duplicate: true }) as TransitionOutcome;
 
 /**
  * The task transitions of {@link SqliteStore} a worker drives: claim, complete, fail and
@@ -80,7 +85,7 @@ export class SqliteTaskTransitions {
   /** Records a workflow task's commands (see `Store.completeWorkflowTask`). */
   completeWorkflowTask(completion: WorkflowTaskCompletion): TransitionOutcome {
     const task = this.leasedTask(completion, 'workflow', true);
-    if (!task) return DUPLICATE;
+    if (!task) return DUPLICATE_OUTCOME;
     const row = this.writer.runRow(task.run_id);
     const scheduledActivityIds = new Set(
       this.statements
@@ -108,23 +113,7 @@ export class SqliteTaskTransitions {
       return { tasks: [], closed: { executionId: row.execution_id, status: plan.close.status } };
     }
     const tasks: CreatedTask[] = plan.activities.map(({ eventIndex, command }) =>
-      this.writer.queueActivityTask(
-        row,
-        now,
-        {
-          workflow_name: row.workflow_name,
-          activity_id: command.activity_id,
-          scheduled_event_id: appended[eventIndex]!.event_id,
-          input: command.input,
-          start_to_close_timeout_ms: command.start_to_close_timeout_ms,
-          schedule_to_start_timeout_ms: command.schedule_to_start_timeout_ms,
-          schedule_to_close_timeout_ms: command.schedule_to_close_timeout_ms,
-          heartbeat_timeout_ms: command.heartbeat_timeout_ms,
-          scheduled_at: now,
-          retry: command.retry,
-        },
-        command.activity_name,
-      ),
+      this.writer.queueActivityTask(row, now, activityTaskPayload(row, command, appended[eventIndex]!.event_id, now), command.activity_name),
     );
     const resolvedMeanwhile = this.statements
       .get(`SELECT 1 FROM history_events WHERE run_id = ? AND event_id > ? AND event_type IN (${RESOLUTION_TYPES_SQL}) LIMIT 1`)
@@ -136,17 +125,16 @@ export class SqliteTaskTransitions {
   /** Records `WORKFLOW_TASK_FAILED` (unless it repeats the last one) and queues the next attempt after the delay. */
   failWorkflowTask(failure: TaskFailure & { retryDelayMs: number }): TransitionOutcome {
     const task = this.leasedTask(failure, 'workflow', true);
-    if (!task) return DUPLICATE;
+    if (!task) return DUPLICATE_OUTCOME;
     return this.writer.failWorkflowAttempt(task, failure.failure, failure.workerName, failure.now, failure.retryDelayMs);
   }
 
   /** Records an activity's result and makes sure the workflow task follows. */
   completeActivityTask(completion: ActivityTaskCompletion): TransitionOutcome {
     const task = this.leasedTask(completion, 'activity', true);
-    if (!task) return DUPLICATE;
+    if (!task) return DUPLICATE_OUTCOME;
     const row = this.writer.runRow(task.run_id);
-    const payload = fromJson<ActivityTaskPayload>(task.payload)!;
-    const attributes = { ...activityIds(payload, task), result: completion.result };
+    const attributes = { ...activityIds(payloadOf(task), task), result: completion.result };
     this.writer.append(row, [{ event_type: EventType.ActivityTaskCompleted, attributes }], completion.now);
     this.writer.closeTask(task.id, completion.now, true);
     return { tasks: this.writer.ensureWorkflowTask(row, completion.now) };
@@ -155,31 +143,20 @@ export class SqliteTaskTransitions {
   /** Records an activity attempt's failure: a retry after the backoff, or the activity's failure. */
   failActivityTask(failure: TaskFailure): TransitionOutcome {
     const task = this.leasedTask(failure, 'activity', true);
-    if (!task) return DUPLICATE;
+    if (!task) return DUPLICATE_OUTCOME;
     return this.writer.failActivityAttempt(task, failure.failure, failure.now, { keepHolder: true });
   }
 
   /** Records an activity attempt's heartbeat (see `Store.heartbeatActivityTask`). */
   heartbeatActivityTask(heartbeat: ActivityTaskHeartbeat): HeartbeatOutcome {
-    if (heartbeat.token.kind !== 'activity') {
-      throw new PlatformError(ErrorCode.RequestInvalid, 'task_token names a workflow task: only activity tasks heartbeat');
-    }
+    checkHeartbeatToken(heartbeat);
     const task = this.leasedTask(heartbeat, 'activity', false)!;
-    if (task.deadline_at !== null && task.deadline_at <= heartbeat.now) {
-      throw new PlatformError(ErrorCode.TaskTokenStale, `task token ${formatTaskToken(heartbeat.token)} is stale: the attempt timed out`);
-    }
-    const payload = fromJson<ActivityTaskPayload>(task.payload)!;
-    const deadline = nextActivityDeadline(payload, {
-      state: 'leased',
-      scheduledAt: payload.scheduled_at ?? null,
-      visibleAt: task.visible_at,
-      leasedAt: task.leased_at,
-      heartbeatAt: heartbeat.now,
-    });
+    checkNotTimedOut(task, heartbeat);
+    const deadline = leasedActivityDeadline(task, task.leased_at, heartbeat.now);
     const details = heartbeat.details === undefined ? task.heartbeat_details : toJson(heartbeat.details);
     this.statements
       .get('UPDATE tasks SET heartbeat_at = ?, heartbeat_details = ?, deadline_at = ? WHERE id = ?')
-      .run(heartbeat.now, details, deadline?.at ?? null, task.id);
+      .run(heartbeat.now, details, deadline, task.id);
     return { cancelRequested: false };
   }
 
@@ -192,69 +169,25 @@ export class SqliteTaskTransitions {
         .get('SELECT event_id, event_type, event_timestamp, attributes FROM history_events WHERE run_id = ? ORDER BY event_id')
         .all(task.run_id) as HistoryEventRow[]
     ).map(toHistoryEvent);
-    return {
-      kind: 'workflow',
-      task_token: formatTaskToken({ kind: 'workflow', taskId: task.id, attempt: task.attempt }),
-      execution_id: task.execution_id,
-      run_id: task.run_id,
-      workflow_name: task.name,
-      attempt: task.attempt,
-      history,
-    };
+    return toWorkflowTaskWire(task, history);
   }
 
   private leaseActivityTask(task: TaskRow, claim: ClaimRequest): ActivityTaskWire {
     const row = this.writer.runRow(task.run_id);
-    const payload = fromJson<ActivityTaskPayload>(task.payload)!;
-    const deadline = nextActivityDeadline(payload, {
-      state: 'leased',
-      scheduledAt: payload.scheduled_at ?? null,
-      visibleAt: task.visible_at,
-      leasedAt: claim.now,
-      heartbeatAt: claim.now,
-    });
-    this.lease(task.id, claim, null, deadline?.at ?? null);
+    const payload = payloadOf(task);
+    this.lease(task.id, claim, null, leasedActivityDeadline(task, claim.now, claim.now));
     this.writer.append(
       row,
       [{ event_type: EventType.ActivityTaskStarted, attributes: { ...activityIds(payload, task), worker_name: claim.workerName } }],
       claim.now,
     );
-    return {
-      kind: 'activity',
-      task_token: formatTaskToken({ kind: 'activity', taskId: task.id, attempt: task.attempt }),
-      execution_id: task.execution_id,
-      run_id: task.run_id,
-      workflow_name: payload.workflow_name,
-      activity_id: payload.activity_id,
-      activity_name: task.name,
-      scheduled_event_id: payload.scheduled_event_id,
-      input: payload.input,
-      attempt: task.attempt,
-      start_to_close_timeout_ms: payload.start_to_close_timeout_ms,
-      heartbeat_timeout_ms: payload.heartbeat_timeout_ms ?? 0,
-      heartbeat_details: fromJson(task.heartbeat_details),
-    };
+    return toActivityTaskWire(task);
   }
 
-  /**
-   * The task a token names, leased by the caller. Unknown (or another namespace's) is
-   * `WF_TASK_NOT_FOUND`; another attempt, not leased, or leased by another worker is
-   * `WF_TASK_TOKEN_STALE`. With `acceptClosed`, a task the caller itself closed at this attempt
-   * answers `null`: a retried completion after a lost response, which changes nothing.
-   * Either way nothing has been written yet.
-   */
+  /** The task a token names, leased by the caller (see `checkLeasedTask`); nothing has been written yet. */
   private leasedTask(caller: TaskCaller, kind: TaskKind, acceptClosed: boolean): TaskRow | null {
-    const token = formatTaskToken(caller.token);
     const task = this.statements.get('SELECT * FROM tasks WHERE id = ?').get(caller.token.taskId) as TaskRow | undefined;
-    if (!task || task.namespace !== caller.namespace || task.kind !== kind || caller.token.kind !== kind) {
-      throw new PlatformError(ErrorCode.TaskNotFound, `task ${token} not found`);
-    }
-    const sameLease = task.attempt === caller.token.attempt && task.worker_id === caller.workerId;
-    if (acceptClosed && sameLease && task.state === 'closed') return null;
-    if (!sameLease || task.state !== 'leased') {
-      throw new PlatformError(ErrorCode.TaskTokenStale, `task token ${token} is stale: the task is no longer leased to this worker at this attempt`);
-    }
-    return task;
+    return checkLeasedTask(task, caller, kind, acceptClosed);
   }
 
   private lease(taskId: number, claim: ClaimRequest, lastSeenEventId: number | null, deadlineAt: number | null): void {

@@ -1,18 +1,10 @@
-import {
-  activityTimeoutFailure,
-  nextActivityDeadline,
-  sessionExpiredFailure,
-  timeoutEndsActivity,
-  workerShutdownFailure,
-  workflowTaskTimeoutFailure,
-} from '../../executions/activity-timeout.planner.js';
+import { sessionExpiredFailure, workerShutdownFailure } from '../../executions/activity-timeout.planner.js';
 import type { CreatedTask, NamespaceTasks, TaskRelease, TimeoutSweep, TransitionOutcome, WorkerShutdownOutcome } from '../store.interface.js';
 import type { SqliteRunWriter } from './sqlite-run.writer.js';
-import { fromJson, type ActivityTaskPayload, type TaskRow, type WorkerSessionRow } from './sqlite.rows.js';
+import { NamespaceCollector } from '../store-results.js';
+import type { TaskRow, WorkerSessionRow } from '../store.rows.js';
+import { UNKNOWN_WORKER, planTaskTimeout } from '../task-transition.rules.js';
 import type { SqliteStatements } from './sqlite.statements.js';
-
-/** The name a failure gives a worker whose session and lease no longer tell it. */
-const UNKNOWN_WORKER = 'unknown worker';
 
 /**
  * The transitions of {@link SqliteStore} the platform drives itself: timeouts, expired and
@@ -62,7 +54,7 @@ export class SqliteTimeoutTransitions {
       .all(now, Math.max(1, limit)) as TaskRow[];
     const released = new NamespaceCollector();
     for (const task of due) {
-      const outcome = task.kind === 'workflow' ? this.timeOutWorkflowTask(task, now) : this.timeOutActivityTask(task, now);
+      const outcome = this.timeOut(task, now);
       if (outcome) released.add(task.namespace, outcome);
     }
     return { fired: due.length, released: released.result() };
@@ -131,54 +123,18 @@ export class SqliteTimeoutTransitions {
       .run(closedBefore, Math.max(1, limit)).changes;
   }
 
-  private timeOutWorkflowTask(task: TaskRow, now: number): TransitionOutcome | null {
-    if (task.state !== 'leased' || task.leased_at === null) {
-      this.clearDeadline(task.id, null);
-      return null;
+  private timeOut(task: TaskRow, now: number): TransitionOutcome | null {
+    const plan = planTaskTimeout(task, now);
+    switch (plan.action) {
+      case 'reset':
+        this.statements.get('UPDATE tasks SET deadline_at = ? WHERE id = ?').run(plan.deadlineAt, task.id);
+        return null;
+      case 'failWorkflowAttempt':
+        return this.writer.failWorkflowAttempt(task, plan.failure, plan.workerName, now, 0);
+      case 'failActivity':
+        return this.writer.failActivity(task, plan.failure, now, false);
+      case 'failActivityAttempt':
+        return this.writer.failActivityAttempt(task, plan.failure, now);
     }
-    const failure = workflowTaskTimeoutFailure(task.deadline_at! - task.leased_at);
-    return this.writer.failWorkflowAttempt(task, failure, task.worker_name ?? UNKNOWN_WORKER, now, 0);
-  }
-
-  private timeOutActivityTask(task: TaskRow, now: number): TransitionOutcome | null {
-    const payload = fromJson<ActivityTaskPayload>(task.payload)!;
-    const deadline =
-      task.state === 'closed'
-        ? null
-        : nextActivityDeadline(payload, {
-            state: task.state,
-            scheduledAt: payload.scheduled_at ?? null,
-            visibleAt: task.visible_at,
-            leasedAt: task.leased_at,
-            heartbeatAt: task.heartbeat_at,
-          });
-    if (!deadline || deadline.at > now) {
-      // Not due after all (a row written by other rules): keep the right deadline and move on.
-      this.clearDeadline(task.id, deadline?.at ?? null);
-      return null;
-    }
-    const failure = activityTimeoutFailure(task.name, task.attempt, deadline);
-    return timeoutEndsActivity(deadline.timeoutType)
-      ? this.writer.failActivity(task, failure, now, false)
-      : this.writer.failActivityAttempt(task, failure, now);
-  }
-
-  private clearDeadline(taskId: number, deadlineAt: number | null): void {
-    this.statements.get('UPDATE tasks SET deadline_at = ? WHERE id = ?').run(deadlineAt, taskId);
-  }
-}
-
-/** Created tasks grouped by namespace, in the order they came. */
-class NamespaceCollector {
-  private readonly byNamespace = new Map<string, CreatedTask[]>();
-
-  add(namespace: string, outcome: TransitionOutcome): void {
-    const tasks = this.byNamespace.get(namespace) ?? [];
-    tasks.push(...outcome.tasks);
-    this.byNamespace.set(namespace, tasks);
-  }
-
-  result(): NamespaceTasks[] {
-    return [...this.byNamespace].map(([namespace, tasks]) => ({ namespace, tasks }));
   }
 }

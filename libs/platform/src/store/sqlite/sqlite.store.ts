@@ -7,7 +7,9 @@ import {
   type HistoryEvent,
   type TaskWire,
 } from '#workflows/protocol';
-import { decodeExecutionCursor, encodeExecutionCursor } from '../page-cursor.js';
+import { decodeExecutionCursor } from '../page-cursor.js';
+import { executionPage, groupRegistrations } from '../store-results.js';
+import { SESSION_RETENTION_MS } from '../task-transition.rules.js';
 import type {
   ActivityTaskCompletion,
   ActivityTaskHeartbeat,
@@ -44,7 +46,7 @@ import {
   type ExecutionRow,
   type HistoryEventRow,
   type WorkerSessionRow,
-} from './sqlite.rows.js';
+} from '../store.rows.js';
 import { SqliteStatements } from './sqlite.statements.js';
 
 /** Options of {@link SqliteStore}. */
@@ -56,9 +58,6 @@ export interface SqliteStoreOptions {
   /** How long a writer waits for another process's lock before `WF_UNAVAILABLE`. @default 5000 */
   busyTimeoutMs?: number;
 }
-
-/** Sessions expired longer ago than this are purged when a new one opens. */
-const SESSION_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The {@link Store} on SQLite (better-sqlite3, WAL). Every method runs one transaction
@@ -105,6 +104,11 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     this.db?.close();
     this.db = null;
+  }
+
+  /** One process owns a SQLite file: no other process's transitions to report. */
+  subscribe(): () => void {
+    return () => undefined;
   }
 
   putApiKey(keyDigest: string, namespace: string, now: number): Promise<void> {
@@ -259,11 +263,7 @@ export class SqliteStore implements Store {
       const rows = this.statements
         .get(`SELECT * FROM executions WHERE ${where.join(' AND ')} ORDER BY start_time DESC, execution_id DESC LIMIT ?`)
         .all(...args, page.pageSize + 1) as ExecutionRow[];
-      const items = rows.slice(0, page.pageSize).map(toExecutionRecord);
-      const last = items[items.length - 1];
-      const nextCursor =
-        rows.length > page.pageSize && last ? encodeExecutionCursor({ startTime: last.startTime, executionId: last.executionId }) : null;
-      return { items, nextCursor };
+      return executionPage(rows.map(toExecutionRecord), page.pageSize);
     });
   }
 
@@ -338,16 +338,7 @@ export class SqliteStore implements Store {
         .pluck()
         .all(namespace, now) as string[],
     );
-    const byName = new Map<string, WorkflowRegistration>();
-    for (const row of rows) {
-      let registration = byName.get(row.workflow_name);
-      if (!registration) {
-        registration = { name: row.workflow_name, deployments: [], active: active.has(row.workflow_name) };
-        byName.set(row.workflow_name, registration);
-      }
-      registration.deployments.push(row.deployment_name);
-    }
-    return [...byName.values()];
+    return groupRegistrations(rows, active);
   }
 
   /** Runs `work` in an immediate (write-locking) transaction. */

@@ -1,7 +1,7 @@
 import type { ExecutionStatus, HistoryEvent, JsonValue, RetryPolicyWire, TaskKind } from '#workflows/protocol';
-import type { ExecutionRecord, WorkerSession } from '../store.interface.js';
+import type { ExecutionRecord, WorkerSession } from './store.interface.js';
 
-/** A row of `executions`. */
+/** A row of `executions`, the same in every engine (JSON kept as text, times as epoch ms). */
 export interface ExecutionRow {
   namespace: string;
   execution_id: string;

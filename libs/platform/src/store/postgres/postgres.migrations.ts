@@ -1,0 +1,149 @@
+import type { ClientBase } from 'pg';
+import { ErrorCode } from '#workflows/protocol';
+import { PlatformError } from '../../errors/platform.error.js';
+
+/** One numbered schema change; applied once, in order. */
+export interface PostgresMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/**
+ * Every schema change, oldest first. Append only: a released migration is never edited.
+ * Tables live in the store's schema (the connection's `search_path`). Times are BIGINT epoch
+ * milliseconds and JSON is kept as TEXT, as in SQLite: both engines share one row shape and
+ * one mapping, and no query looks inside the JSON but the session's workflow list. Names that
+ * are listed in order use the "C" collation: byte order, whatever the database's locale.
+ */
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    description: 'api keys, worker sessions, executions, history, tasks with deadlines',
+    sql: `
+      CREATE TABLE api_keys (
+        digest TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE worker_sessions (
+        worker_id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        worker_name TEXT NOT NULL,
+        deployment_name TEXT NOT NULL,
+        workflows TEXT NOT NULL,
+        activities TEXT NOT NULL,
+        opened_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX worker_sessions_live ON worker_sessions (namespace, expires_at);
+      CREATE INDEX worker_sessions_expiry ON worker_sessions (expires_at);
+      CREATE TABLE workflow_registrations (
+        namespace TEXT NOT NULL,
+        workflow_name TEXT COLLATE "C" NOT NULL,
+        deployment_name TEXT COLLATE "C" NOT NULL,
+        worker_id TEXT NOT NULL,
+        last_registered_at BIGINT NOT NULL,
+        PRIMARY KEY (namespace, workflow_name, deployment_name)
+      );
+      CREATE TABLE executions (
+        namespace TEXT NOT NULL,
+        execution_id TEXT COLLATE "C" NOT NULL,
+        run_id TEXT NOT NULL UNIQUE,
+        workflow_name TEXT NOT NULL,
+        deployment_name TEXT,
+        parent_execution_id TEXT,
+        root_execution_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT,
+        result TEXT,
+        failure TEXT,
+        start_time BIGINT NOT NULL,
+        end_time BIGINT,
+        last_event_id INTEGER NOT NULL,
+        PRIMARY KEY (namespace, execution_id)
+      );
+      CREATE INDEX executions_newest ON executions (namespace, start_time DESC, execution_id DESC);
+      CREATE TABLE history_events (
+        run_id TEXT NOT NULL,
+        event_id INTEGER NOT NULL,
+        namespace TEXT NOT NULL,
+        execution_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        event_timestamp BIGINT NOT NULL,
+        activity_id INTEGER,
+        attributes TEXT NOT NULL,
+        PRIMARY KEY (run_id, event_id)
+      );
+      CREATE TABLE tasks (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('workflow', 'activity')),
+        execution_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        deployment_name TEXT,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'closed')),
+        attempt INTEGER NOT NULL,
+        visible_at BIGINT NOT NULL,
+        lease_expires_at BIGINT,
+        worker_id TEXT,
+        worker_name TEXT,
+        last_seen_event_id INTEGER,
+        payload TEXT,
+        heartbeat_details TEXT,
+        leased_at BIGINT,
+        heartbeat_at BIGINT,
+        deadline_at BIGINT,
+        last_failure TEXT,
+        closed_at BIGINT
+      );
+      CREATE INDEX tasks_claim ON tasks (namespace, kind, name, visible_at, id) WHERE state = 'queued';
+      CREATE INDEX tasks_run ON tasks (run_id);
+      CREATE INDEX tasks_leased ON tasks (worker_id) WHERE state = 'leased';
+      CREATE UNIQUE INDEX tasks_one_workflow_task_per_run ON tasks (run_id) WHERE kind = 'workflow' AND state <> 'closed';
+      CREATE INDEX tasks_deadline ON tasks (deadline_at, id) WHERE deadline_at IS NOT NULL;
+      CREATE INDEX tasks_closed ON tasks (closed_at) WHERE state = 'closed';
+    `,
+  },
+];
+
+/** The newest schema version this code knows. */
+export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1]!.version;
+
+/**
+ * Applies the migrations the schema lacks, each in its own transaction, under a session-level
+ * advisory lock keyed by the schema, so that nodes starting together migrate once. Refuses a
+ * schema whose version is newer than this code's, naming both: an older platform must not write
+ * into a schema it does not know. `schema` must already be a safe identifier.
+ */
+export async function migratePostgres(client: ClientBase, schema: string, location: string): Promise<void> {
+  await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`workflows.migrations.${schema}`]);
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ version: number | null }>(`SELECT MAX(version) AS version FROM ${schema}.schema_version`);
+    const current = rows[0]?.version ?? 0;
+    if (current > POSTGRES_SCHEMA_VERSION) {
+      throw new PlatformError(
+        ErrorCode.Internal,
+        `The database ${location} has schema version ${current}, newer than this platform's ${POSTGRES_SCHEMA_VERSION}: upgrade the platform`,
+      );
+    }
+    for (const migration of POSTGRES_MIGRATIONS) {
+      if (migration.version <= current) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(`SET LOCAL search_path TO ${schema}`);
+        await client.query(migration.sql);
+        await client.query('INSERT INTO schema_version (version) VALUES ($1)', [migration.version]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`workflows.migrations.${schema}`]).catch(() => undefined);
+  }
+}

@@ -1,0 +1,194 @@
+import {
+  ErrorCode,
+  formatTaskToken,
+  type ActivityTaskWire,
+  type Failure,
+  type ScheduleActivityCommand,
+  type TaskKind,
+  type WorkflowTaskWire,
+  type HistoryEvent,
+} from '#workflows/protocol';
+import { PlatformError } from '../errors/platform.error.js';
+import { planActivityFailure, type ActivityFailurePlan } from '../executions/activity-retry.planner.js';
+import {
+  activityTimeoutFailure,
+  nextActivityDeadline,
+  scheduleToCloseDeadline,
+  timeoutEndsActivity,
+  workflowTaskTimeoutFailure,
+} from '../executions/activity-timeout.planner.js';
+import type { ActivityTaskHeartbeat, TaskCaller, TransitionOutcome } from './store.interface.js';
+import { fromJson, type ActivityTaskPayload, type ExecutionRow, type TaskRow } from './store.rows.js';
+
+/*
+ * The engine-neutral rules of the task transitions: every engine reads and locks rows its own
+ * way, then asks these pure functions what to write, so that both engines decide alike.
+ */
+
+/** What a retried completion of an already closed attempt answers: nothing changed. */
+export const DUPLICATE_OUTCOME: TransitionOutcome = Object.freeze({ tasks: [], duplicate: true }) as TransitionOutcome;
+
+/** The name a failure gives a worker whose session and lease no longer tell it. */
+export const UNKNOWN_WORKER = 'unknown worker';
+
+/** Sessions expired longer ago than this are purged when a new one opens. */
+export const SESSION_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** The ids every activity event carries. */
+export function activityIds(payload: ActivityTaskPayload, task: TaskRow): { scheduled_event_id: number; activity_id: number; attempt: number } {
+  return { scheduled_event_id: payload.scheduled_event_id, activity_id: payload.activity_id, attempt: task.attempt };
+}
+
+/** The activity payload of a task row (an activity task always has one). */
+export function payloadOf(task: TaskRow): ActivityTaskPayload {
+  return fromJson<ActivityTaskPayload>(task.payload)!;
+}
+
+/** What an activity task row carries, for a SCHEDULE_ACTIVITY command recorded as event `scheduledEventId` at `now`. */
+export function activityTaskPayload(row: ExecutionRow, command: ScheduleActivityCommand, scheduledEventId: number, now: number): ActivityTaskPayload {
+  return {
+    workflow_name: row.workflow_name,
+    activity_id: command.activity_id,
+    scheduled_event_id: scheduledEventId,
+    input: command.input,
+    start_to_close_timeout_ms: command.start_to_close_timeout_ms,
+    schedule_to_start_timeout_ms: command.schedule_to_start_timeout_ms,
+    schedule_to_close_timeout_ms: command.schedule_to_close_timeout_ms,
+    heartbeat_timeout_ms: command.heartbeat_timeout_ms,
+    scheduled_at: now,
+    retry: command.retry,
+  };
+}
+
+/** The deadline of an activity attempt queued to become visible at `visibleAt`. */
+export function queuedActivityDeadline(payload: ActivityTaskPayload, visibleAt: number): number | null {
+  const times = { state: 'queued' as const, scheduledAt: payload.scheduled_at ?? null, visibleAt, leasedAt: null, heartbeatAt: null };
+  return nextActivityDeadline(payload, times)?.at ?? null;
+}
+
+/** The deadline of a task's next attempt queued visible at `visibleAt` (a workflow task has none while queued). */
+export function requeuedDeadline(task: TaskRow, visibleAt: number): number | null {
+  return task.kind === 'activity' ? queuedActivityDeadline(payloadOf(task), visibleAt) : null;
+}
+
+/** The deadline of a leased activity attempt, leased at `leasedAt` and last heard from at `heartbeatAt`. */
+export function leasedActivityDeadline(task: TaskRow, leasedAt: number | null, heartbeatAt: number): number | null {
+  const payload = payloadOf(task);
+  const times = { state: 'leased' as const, scheduledAt: payload.scheduled_at ?? null, visibleAt: task.visible_at, leasedAt, heartbeatAt };
+  return nextActivityDeadline(payload, times)?.at ?? null;
+}
+
+/** The text a workflow task's failure is compared by: a repeat of the last one is not recorded again. */
+export function failureSignature(failure: Failure): string {
+  return JSON.stringify({ type: failure.type, message: failure.message });
+}
+
+/**
+ * Decides an activity attempt's failure by its retry policy, never retrying past the
+ * activity's schedule-to-close deadline.
+ */
+export function planAttemptFailure(task: TaskRow, failure: Failure, now: number, noBackoff: boolean): ActivityFailurePlan {
+  const payload = payloadOf(task);
+  const closeDeadline = scheduleToCloseDeadline(payload, payload.scheduled_at ?? null);
+  return planActivityFailure(payload.retry, task.attempt, failure, { now, closeDeadline, noBackoff });
+}
+
+/**
+ * Checks that the task a token names is leased by the caller. Unknown (or another namespace's)
+ * is `WF_TASK_NOT_FOUND`; another attempt, not leased, or leased by another worker is
+ * `WF_TASK_TOKEN_STALE`. With `acceptClosed`, a task the caller itself closed at this attempt
+ * answers `null`: a retried completion after a lost response, which changes nothing.
+ */
+export function checkLeasedTask(task: TaskRow | undefined, caller: TaskCaller, kind: TaskKind, acceptClosed: boolean): TaskRow | null {
+  const token = formatTaskToken(caller.token);
+  if (!task || task.namespace !== caller.namespace || task.kind !== kind || caller.token.kind !== kind) {
+    throw new PlatformError(ErrorCode.TaskNotFound, `task ${token} not found`);
+  }
+  const sameLease = task.attempt === caller.token.attempt && task.worker_id === caller.workerId;
+  if (acceptClosed && sameLease && task.state === 'closed') return null;
+  if (!sameLease || task.state !== 'leased') {
+    throw new PlatformError(ErrorCode.TaskTokenStale, `task token ${token} is stale: the task is no longer leased to this worker at this attempt`);
+  }
+  return task;
+}
+
+/** Refuses a heartbeat naming a workflow task (`WF_REQUEST_INVALID`), before anything is read. */
+export function checkHeartbeatToken(heartbeat: ActivityTaskHeartbeat): void {
+  if (heartbeat.token.kind !== 'activity') {
+    throw new PlatformError(ErrorCode.RequestInvalid, 'task_token names a workflow task: only activity tasks heartbeat');
+  }
+}
+
+/** Refuses a heartbeat of an attempt whose deadline has passed (`WF_TASK_TOKEN_STALE`), even before the sweep. */
+export function checkNotTimedOut(task: TaskRow, heartbeat: ActivityTaskHeartbeat): void {
+  if (task.deadline_at !== null && task.deadline_at <= heartbeat.now) {
+    throw new PlatformError(ErrorCode.TaskTokenStale, `task token ${formatTaskToken(heartbeat.token)} is stale: the attempt timed out`);
+  }
+}
+
+/** What a due deadline does to its task. */
+export type TaskTimeoutPlan =
+  /** Not due after all (a row written by other rules): keep the right deadline (or none). */
+  | { action: 'reset'; deadlineAt: number | null }
+  /** A leased workflow task timed out: its attempt fails and the next one is offered at once. */
+  | { action: 'failWorkflowAttempt'; failure: Failure; workerName: string }
+  /** A schedule-to-start or schedule-to-close timeout: the activity fails. */
+  | { action: 'failActivity'; failure: Failure }
+  /** A start-to-close or heartbeat timeout: the attempt fails by the retry policy. */
+  | { action: 'failActivityAttempt'; failure: Failure };
+
+/** Decides what the due deadline of `task` does at `now`. */
+export function planTaskTimeout(task: TaskRow, now: number): TaskTimeoutPlan {
+  if (task.kind === 'workflow') {
+    if (task.state !== 'leased' || task.leased_at === null) return { action: 'reset', deadlineAt: null };
+    const failure = workflowTaskTimeoutFailure(task.deadline_at! - task.leased_at);
+    return { action: 'failWorkflowAttempt', failure, workerName: task.worker_name ?? UNKNOWN_WORKER };
+  }
+  const payload = payloadOf(task);
+  const deadline =
+    task.state === 'closed'
+      ? null
+      : nextActivityDeadline(payload, {
+          state: task.state,
+          scheduledAt: payload.scheduled_at ?? null,
+          visibleAt: task.visible_at,
+          leasedAt: task.leased_at,
+          heartbeatAt: task.heartbeat_at,
+        });
+  if (!deadline || deadline.at > now) return { action: 'reset', deadlineAt: deadline?.at ?? null };
+  const failure = activityTimeoutFailure(task.name, task.attempt, deadline);
+  return timeoutEndsActivity(deadline.timeoutType) ? { action: 'failActivity', failure } : { action: 'failActivityAttempt', failure };
+}
+
+/** A leased workflow task in its wire shape, with the run's full history. */
+export function toWorkflowTaskWire(task: TaskRow, history: HistoryEvent[]): WorkflowTaskWire {
+  return {
+    kind: 'workflow',
+    task_token: formatTaskToken({ kind: 'workflow', taskId: task.id, attempt: task.attempt }),
+    execution_id: task.execution_id,
+    run_id: task.run_id,
+    workflow_name: task.name,
+    attempt: task.attempt,
+    history,
+  };
+}
+
+/** A leased activity task in its wire shape. */
+export function toActivityTaskWire(task: TaskRow): ActivityTaskWire {
+  const payload = payloadOf(task);
+  return {
+    kind: 'activity',
+    task_token: formatTaskToken({ kind: 'activity', taskId: task.id, attempt: task.attempt }),
+    execution_id: task.execution_id,
+    run_id: task.run_id,
+    workflow_name: payload.workflow_name,
+    activity_id: payload.activity_id,
+    activity_name: task.name,
+    scheduled_event_id: payload.scheduled_event_id,
+    input: payload.input,
+    attempt: task.attempt,
+    start_to_close_timeout_ms: payload.start_to_close_timeout_ms,
+    heartbeat_timeout_ms: payload.heartbeat_timeout_ms ?? 0,
+    heartbeat_details: fromJson(task.heartbeat_details),
+  };
+}
