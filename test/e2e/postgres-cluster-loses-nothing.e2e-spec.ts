@@ -49,6 +49,10 @@ if (!databaseUrl) {
   }, 60_000);
 
   afterAll(async () => {
+    for (const child of processes) {
+      // A node or worker that died on its own explains a failure: show how it ended.
+      if (child.exited && child !== nodes[2]?.process) console.error(`${child.name} exited early:\n${child.text.slice(-3000)}`);
+    }
     for (const client of clients ?? []) await client.close();
     for (const child of processes.reverse()) await child.kill('SIGKILL');
     await proxy?.up();

@@ -49,6 +49,11 @@ export class SpawnedProcess {
     return this.output;
   }
 
+  /** Whether the process has exited (on its own, or killed). */
+  get exited(): boolean {
+    return this.exitCode !== undefined;
+  }
+
   get pid(): number {
     return this.child.pid!;
   }

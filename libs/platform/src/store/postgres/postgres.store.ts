@@ -94,6 +94,9 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({ ...config, max: poolSize });
     // An idle connection dropped by the server is reported here; the pool replaces it on demand.
     pool.on('error', () => undefined);
+    // A connection dropped while checked out emits 'error' on its client, which would otherwise
+    // crash the process: the query in flight rejects anyway and the transaction runner maps it.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     this.pool = pool;
     try {
       let client: pg.PoolClient;
