@@ -112,15 +112,17 @@ export class TasksService {
   }
 
   /**
-   * The committed transition's tasks are announced to waiting polls first, then the completing
-   * worker (warm, and asking) may lease some at once. The completion has committed: a failed
-   * eager claim only means no tasks come back with it.
+   * The completing worker (warm, and asking) may lease the transition's tasks at once; then
+   * they are announced to waiting polls. The completion has committed: a failed eager claim
+   * only means no tasks come back with it.
    */
   private async afterTransition(session: WorkerSession, outcome: TransitionOutcome, next?: TaskSlots): Promise<TaskWire[]> {
     // A retried completion the store had already recorded: nothing happened, nothing more is leased.
     if (outcome.duplicate) return [];
-    this.publisher.publish(session.namespace, outcome);
-    if (!next || (next.max_workflow_tasks <= 0 && next.max_activity_tasks <= 0) || session.expiresAt <= this.clock.now()) return [];
+    if (!next || (next.max_workflow_tasks <= 0 && next.max_activity_tasks <= 0) || session.expiresAt <= this.clock.now()) {
+      this.publisher.publish(session.namespace, outcome);
+      return [];
+    }
     try {
       return await this.matcher.claim({
         session,
@@ -131,6 +133,10 @@ export class TasksService {
       });
     } catch {
       return [];
+    } finally {
+      // Announced after the eager claim, so the completing worker gets first pick, and whatever
+      // it did not take wakes the waiting polls, even when the claim failed.
+      this.publisher.publish(session.namespace, outcome);
     }
   }
 
