@@ -115,6 +115,8 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     if ((await Promise.race([idle, grace])) === 'grace') {
       this.logger.warn(`Shutdown grace period of ${this.options.shutdownGraceMs} ms ended with ${this.slots.inUse} task(s) running`);
     }
+    // The session ends here: no heartbeat may register it again.
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     // Whatever this worker still holds is offered to other workers now, not after a timeout.
     try {
       const { released } = await this.connection.transport.shutdownWorker(this.session!.worker_id);
@@ -125,7 +127,6 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     }
     this.shutdown.abort();
     this.subscription.unsubscribe();
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -229,7 +230,9 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     try {
       await this.connection.transport.heartbeat(this.session.worker_id);
     } catch (error) {
-      if (error instanceof WorkflowsApiError && error.code === ErrorCode.WorkerSessionNotFound) await this.register().catch(() => undefined);
+      if (error instanceof WorkflowsApiError && error.code === ErrorCode.WorkerSessionNotFound) {
+        if (!this.stopping) await this.register().catch(() => undefined);
+      }
       else this.logger.warn(`Heartbeat failed: ${(error as Error).message}`);
     }
   }
