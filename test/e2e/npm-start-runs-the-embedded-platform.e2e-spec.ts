@@ -19,7 +19,7 @@ describe('the example worker app with no SERVER_URL', () => {
       WORKER_NAME: 'embedded-worker',
     });
     const [, baseUrl] = await app.waitFor(/Embedded platform API: (http:\/\/127\.0\.0\.1:\d+)\/v1\/workflows/);
-    const [, key] = await app.waitFor(/API key for this run: (\S+)/);
+    const [, key] = await app.waitFor(/API key for this run: (\S+)\s/);
     await app.waitFor(/registered with/);
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 

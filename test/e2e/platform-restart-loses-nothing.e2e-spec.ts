@@ -35,7 +35,7 @@ describe('kill -9 of the platform (R7, R49)', () => {
       WORKFLOWS_DB_PATH: join(dir, 'platform.db'),
       WORKFLOWS_API_KEYS: `${KEY}:restart`,
       WORKFLOWS_HEARTBEAT_INTERVAL_MS: '200',
-      WORKFLOWS_SESSION_TIMEOUT_MS: '1000',
+      WORKFLOWS_SESSION_TIMEOUT_MS: '2000',
     };
     await startPlatform();
     for (const name of ['w-restart-1', 'w-restart-2']) processes.push(await startWorkerProcess(name, url, KEY, WORKER));

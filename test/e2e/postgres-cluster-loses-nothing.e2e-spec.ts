@@ -36,7 +36,7 @@ if (!databaseUrl) {
       WORKFLOWS_DATABASE_URL: viaProxy.toString(),
       WORKFLOWS_DATABASE_SCHEMA: schema,
       WORKFLOWS_HEARTBEAT_INTERVAL_MS: '200',
-      WORKFLOWS_SESSION_TIMEOUT_MS: '1500',
+      WORKFLOWS_SESSION_TIMEOUT_MS: '3000',
     };
     // One at a time: the first migrates, the others find the schema current.
     for (let n = 0; n < 3; n++) {
@@ -55,7 +55,7 @@ if (!databaseUrl) {
     }
     for (const client of clients ?? []) await client.close();
     for (const child of processes.reverse()) await child.kill('SIGKILL');
-    await proxy?.up();
+    await proxy?.down();
     const { default: pg } = await import('pg');
     const admin = new pg.Client({ connectionString: databaseUrl });
     await admin.connect();

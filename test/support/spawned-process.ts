@@ -72,6 +72,8 @@ export class SpawnedProcess {
         () => finish(() => reject(new Error(`${this.name} did not print ${pattern} within ${timeoutMs} ms:\n${this.output}`))),
         timeoutMs,
       );
+      // A wait nobody needs any more (the loser of a race) must not hold the test runner open.
+      timer.unref();
       const finish = (settle: () => void): void => {
         clearTimeout(timer);
         this.listeners.delete(check);
@@ -111,7 +113,10 @@ export async function startPlatformProcess(
     WORKFLOWS_API_KEYS: apiKeys,
     ...extraEnv,
   });
-  const [url] = await platform.waitFor(/http:\/\/127\.0\.0\.1:\d+/);
+  const [url] = await platform.waitFor(/http:\/\/127\.0\.0\.1:\d+(?=\D)/).catch(async (error: unknown) => {
+    await platform.kill('SIGKILL');
+    throw error;
+  });
   return { process: platform, url };
 }
 
@@ -124,7 +129,10 @@ export async function startWorkerProcess(
   extraEnv: Record<string, string> = {},
 ): Promise<SpawnedProcess> {
   const worker = new SpawnedProcess(name, script, { SERVER_URL: serverUrl, MISTRAL_API_KEY: apiKey, WORKER_NAME: name, ...extraEnv });
-  await worker.waitFor(/registered with/);
+  await worker.waitFor(/registered with/).catch(async (error: unknown) => {
+    await worker.kill('SIGKILL');
+    throw error;
+  });
   return worker;
 }
 
