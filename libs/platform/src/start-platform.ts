@@ -5,6 +5,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Limits } from '#workflows/protocol';
 import { ApiExceptionFilter } from './api/api-exception.filter.js';
+import { NAMESPACE_OF_REQUEST, authenticate, type AuthenticatedRequest } from './api/api-key.guard.js';
+import { ApiKeysService } from './auth/api-keys.service.js';
 import { toErrorResponse } from './api/error-response.js';
 import { ResultWaiters } from './matching/result.waiters.js';
 import { TaskMatcher } from './matching/task.matcher.js';
@@ -13,6 +15,21 @@ import { PLATFORM_LOGGER, STORE } from './platform.constants.js';
 import { PlatformModule, platformLogger } from './platform.module.js';
 import { openStore } from './store/store.factory.js';
 import type { Store } from './store/store.interface.js';
+
+/**
+ * Every route needs an API key, and it is checked before the body is read: a caller without
+ * a valid key gets 401, never a parse error, and cannot make the server read a large body.
+ */
+function requireKeyBeforeBody(adapter: FastifyAdapter, keys: ApiKeysService): void {
+  adapter.getInstance().addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      (request as AuthenticatedRequest)[NAMESPACE_OF_REQUEST] = await authenticate(keys, request.headers.authorization);
+    } catch (error) {
+      const { status, body } = toErrorResponse(error, request.method, request.url);
+      return reply.code(status).send(body);
+    }
+  });
+}
 
 /** A running platform. */
 export interface RunningPlatform {
@@ -67,6 +84,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   });
   try {
     app.useGlobalFilters(app.get(ApiExceptionFilter));
+    requireKeyBeforeBody(adapter, app.get(ApiKeysService));
     await app.listen({ port: resolved.port, host: resolved.host });
   } catch (error) {
     await app.close().catch(() => undefined);

@@ -13,9 +13,25 @@ export type AuthenticatedRequest = FastifyRequest & { [NAMESPACE_OF_REQUEST]?: s
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]{1,512})[ \t]*$/i;
 
 /**
- * Admits requests with `Authorization: Bearer <API key>` of a known key and records the
- * key's namespace. No header: `WF_AUTH_MISSING`; anything else wrong: one identical
- * `WF_AUTH_INVALID`, so that a caller learns nothing about which part was wrong.
+ * The namespace of the request's `Authorization: Bearer <API key>`. No header:
+ * `WF_AUTH_MISSING`; anything else wrong: one identical `WF_AUTH_INVALID`, so that a caller
+ * learns nothing about which part was wrong.
+ */
+export async function authenticate(keys: ApiKeysService, header: string | undefined): Promise<string> {
+  if (header === undefined || header === '') {
+    throw new PlatformError(ErrorCode.AuthMissing, 'an Authorization header with a Bearer API key is required');
+  }
+  const key = BEARER.exec(header)?.[1];
+  const namespace = key === undefined ? null : await keys.namespaceFor(key);
+  if (namespace === null) throw new PlatformError(ErrorCode.AuthInvalid, 'the API key is invalid');
+  return namespace;
+}
+
+/**
+ * Admits requests with the API key of a known namespace and records the namespace. Every
+ * request is already checked by the platform's `onRequest` hook, before its body is read
+ * (see start-platform.ts); the guard keeps each controller safe on its own, as when the module
+ * is mounted in another app.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -23,14 +39,7 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const header = request.headers.authorization;
-    if (header === undefined || header === '') {
-      throw new PlatformError(ErrorCode.AuthMissing, 'an Authorization header with a Bearer API key is required');
-    }
-    const key = BEARER.exec(header)?.[1];
-    const namespace = key === undefined ? null : await this.keys.namespaceFor(key);
-    if (namespace === null) throw new PlatformError(ErrorCode.AuthInvalid, 'the API key is invalid');
-    request[NAMESPACE_OF_REQUEST] = namespace;
+    request[NAMESPACE_OF_REQUEST] ??= await authenticate(this.keys, request.headers.authorization);
     return true;
   }
 }

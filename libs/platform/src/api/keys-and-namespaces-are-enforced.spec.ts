@@ -34,6 +34,22 @@ describe('API keys and namespaces', () => {
     expect(response.body.code).toBe('WF_AUTH_MISSING');
   });
 
+  it('checks the key before reading the body: 401, not a parse or size error, and on unknown routes too', async () => {
+    const malformed = await h.call('POST', '/v1/workflows/wf/execute', { key: null, rawBody: '{"input": ' });
+    expect(malformed).toMatchObject({ status: 401, body: { code: 'WF_AUTH_MISSING' } });
+    const oversized = await h.call('POST', '/v1/workflows/wf/execute', { key: 'wrong-key-0123456789', rawBody: 'x'.repeat(3 * 1024 * 1024) });
+    expect(oversized).toMatchObject({ status: 401, body: { code: 'WF_AUTH_INVALID' } });
+    const notJson = await h.call('POST', '/v1/workflows/wf/execute', { key: null, rawBody: 'a=b', headers: { 'content-type': 'text/html' } });
+    expect(notJson).toMatchObject({ status: 401, body: { code: 'WF_AUTH_MISSING' } });
+    expect(await h.call('GET', '/v1/nowhere', { key: null })).toMatchObject({ status: 401, body: { code: 'WF_AUTH_MISSING' } });
+    // With a key, the same requests get the errors that name their problem.
+    expect(await h.call('POST', '/v1/workflows/wf/execute', { rawBody: '{"input": ' })).toMatchObject({
+      status: 400,
+      body: { code: 'WF_REQUEST_MALFORMED_JSON' },
+    });
+    expect(await h.call('GET', '/v1/nowhere')).toMatchObject({ status: 404, body: { code: 'WF_ROUTE_NOT_FOUND' } });
+  });
+
   it('answers a wrong, malformed or non-bearer key with one identical 401 WF_AUTH_INVALID', async () => {
     const answers = await Promise.all(
       ['Bearer wrong-key-0123456789', 'Bearer ', 'Basic dXNlcjpwYXNz', `Bearer ${'k'.repeat(10_000)}`, 'Bearer a b'].map((authorization) =>
