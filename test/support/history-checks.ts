@@ -1,4 +1,4 @@
-import { EventType, type HistoryEvent } from '#workflows/protocol';
+import { EventType, TERMINAL_EVENT_TYPES, type HistoryEvent } from '#workflows/protocol';
 
 /** Activities with more than one closing event (COMPLETED or FAILED): "recorded duplicates". */
 export function recordedDuplicates(history: HistoryEvent[]): number {
@@ -25,9 +25,7 @@ export function duplicateSchedules(history: HistoryEvent[]): number {
 
 /** Events after the terminal one (must be 0). */
 export function eventsAfterClose(history: HistoryEvent[]): number {
-  const index = history.findIndex(
-    (event) => event.event_type === EventType.WorkflowExecutionCompleted || event.event_type === EventType.WorkflowExecutionFailed,
-  );
+  const index = history.findIndex((event) => TERMINAL_EVENT_TYPES.has(event.event_type));
   return index < 0 ? 0 : history.length - index - 1;
 }
 

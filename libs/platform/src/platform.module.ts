@@ -2,12 +2,18 @@ import { Inject, Logger, Module, type DynamicModule, type LoggerService, type On
 import { ApiExceptionFilter } from './api/api-exception.filter.js';
 import { ApiKeyGuard } from './api/api-key.guard.js';
 import { ExecutionsController } from './api/executions.controller.js';
+import { HistoryStreamController } from './api/history-stream.controller.js';
+import { InteractionsController } from './api/interactions.controller.js';
 import { TasksController } from './api/tasks.controller.js';
 import { WorkersController } from './api/workers.controller.js';
 import { WorkflowsController } from './api/workflows.controller.js';
 import { ApiKeysService } from './auth/api-keys.service.js';
 import { ExecutionsService } from './executions/executions.service.js';
-import { ResultWaiters } from './matching/result.waiters.js';
+import { HistoryStreamService } from './executions/history-stream.service.js';
+import { ExecutionActionsService } from './interactions/execution-actions.service.js';
+import { QueriesService } from './interactions/queries.service.js';
+import { UpdatesService } from './interactions/updates.service.js';
+import { ExecutionWaiters } from './matching/execution.waiters.js';
 import { TaskMatcher } from './matching/task.matcher.js';
 import { TransitionPublisher } from './matching/transition.publisher.js';
 import type { ResolvedPlatformOptions } from './options/platform.options.js';
@@ -15,11 +21,15 @@ import { CLOCK, PLATFORM_LOGGER, PLATFORM_OPTIONS, STORE } from './platform.cons
 import { openStore } from './store/store.factory.js';
 import type { Store } from './store/store.interface.js';
 import { TasksService } from './tasks/tasks.service.js';
+import { JsonSchemaCompiler } from './validation/json-schema.compiler.js';
+import { PayloadValidator } from './validation/payload.validator.js';
+import { SweepAlarm } from './workers/sweep.alarm.js';
 import { TimeoutsSweeper } from './workers/timeouts.sweeper.js';
 import { WorkerSessionsService } from './workers/worker-sessions.service.js';
 
 /**
- * The platform: its REST API under `/v1/workflows`, long-poll matching and the store.
+ * The platform: its REST API under `/v1/workflows`, long-poll matching, waits on executions
+ * (results, updates, queries, live streams), payload validation and the store.
  * The store is opened (and migrated) when the module is created and closed after the HTTP
  * server has stopped, so that no request outlives it.
  */
@@ -34,7 +44,7 @@ export class PlatformModule implements OnApplicationShutdown {
   static forRoot(options: ResolvedPlatformOptions, store?: Store): DynamicModule {
     return {
       module: PlatformModule,
-      controllers: [WorkflowsController, ExecutionsController, WorkersController, TasksController],
+      controllers: [WorkflowsController, ExecutionsController, InteractionsController, HistoryStreamController, WorkersController, TasksController],
       providers: [
         { provide: PLATFORM_OPTIONS, useValue: options },
         { provide: CLOCK, useValue: options.clock },
@@ -49,15 +59,22 @@ export class PlatformModule implements OnApplicationShutdown {
         ApiKeysService,
         WorkerSessionsService,
         TimeoutsSweeper,
+        SweepAlarm,
         TaskMatcher,
-        ResultWaiters,
+        ExecutionWaiters,
         TransitionPublisher,
+        JsonSchemaCompiler,
+        PayloadValidator,
         ExecutionsService,
+        HistoryStreamService,
+        ExecutionActionsService,
+        QueriesService,
+        UpdatesService,
         TasksService,
         ApiKeyGuard,
         ApiExceptionFilter,
       ],
-      exports: [STORE, TaskMatcher, ResultWaiters],
+      exports: [STORE, TaskMatcher, ExecutionWaiters],
     };
   }
 

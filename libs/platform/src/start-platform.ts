@@ -8,7 +8,7 @@ import { ApiExceptionFilter } from './api/api-exception.filter.js';
 import { NAMESPACE_OF_REQUEST, authenticate, type AuthenticatedRequest } from './api/api-key.guard.js';
 import { ApiKeysService } from './auth/api-keys.service.js';
 import { toErrorResponse } from './api/error-response.js';
-import { ResultWaiters } from './matching/result.waiters.js';
+import { ExecutionWaiters } from './matching/execution.waiters.js';
 import { TaskMatcher } from './matching/task.matcher.js';
 import { applyPlatformDefaults, type PlatformOptions } from './options/platform.options.js';
 import { PLATFORM_LOGGER, STORE } from './platform.constants.js';
@@ -108,9 +108,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
     app,
     close: () => {
       closing ??= (async () => {
-        // Held polls and result waits answer now, so that the HTTP server can stop at once.
+        // Held polls, result, query and update waits answer now, and live streams end, so that the HTTP server can stop at once.
         app.get(TaskMatcher).close();
-        app.get(ResultWaiters).close();
+        app.get(ExecutionWaiters).close();
         await app.close();
       })();
       return closing;

@@ -10,6 +10,14 @@ export const Limits = {
   maxPageSize: 1000,
   /** Longest `wait_for_result` wait. */
   maxWaitForResultSeconds: 300,
+  /** Longest a query or update request is held open (`timeout_seconds`); an update keeps running after. */
+  maxInteractionWaitSeconds: 60,
+  /** How long a query or update request waits by default. */
+  defaultInteractionWaitSeconds: 10,
+  /** Most execution ids in one batch cancel or terminate. */
+  maxBatchSize: 1000,
+  /** Longest cancel or terminate reason. */
+  maxReasonLength: 1000,
 } as const;
 
 // eslint-disable-next-line no-control-regex

@@ -1,5 +1,6 @@
+export type { Duration } from '#workflows/protocol';
 export { ActivityContext, type ActivityInfo } from './activity/activity-context.js';
-export { WorkflowHandle } from './client/workflow-handle.js';
+export { WorkflowHandle, type QueryOptions, type UpdateOptions } from './client/workflow-handle.js';
 export {
   WorkflowsClient,
   type StartWorkflowOptions,
@@ -7,13 +8,17 @@ export {
   type WorkflowsClientOptions,
 } from './client/workflows-client.js';
 export { Activity, type ActivityOptions, type RetryPolicy } from './decorators/activity.decorator.js';
+export { Query, Signal, Update, type HandlerOptions } from './decorators/handler.decorators.js';
 export { Run } from './decorators/run.decorator.js';
 export { Workflow, type WorkflowOptions } from './decorators/workflow.decorator.js';
 export { WorkflowsDiscoveryError } from './discovery/workflows-discovery.error.js';
 export { ActivityFailure } from './errors/activity-failure.js';
 export { ApplicationFailure, type ApplicationFailureOptions } from './errors/application-failure.js';
+export { CancelledFailure } from './errors/cancelled-failure.js';
 export { NonDeterminismError } from './errors/non-determinism.error.js';
 export { WorkflowFailedError } from './errors/workflow-failed.error.js';
+export { WorkflowQueryFailedError } from './errors/workflow-query-failed.error.js';
+export { WorkflowUpdateFailedError } from './errors/workflow-update-failed.error.js';
 export { WorkflowsApiError } from './errors/workflows-api.error.js';
 export {
   DEFAULT_EMBEDDED_PORT,

@@ -8,3 +8,5 @@ export const ACTIVITY_METADATA = 'workflows:activity';
 export const SDK_VERSION = '0.1.0';
 /** Injection token of the resolved options. */
 export const RESOLVED_WORKFLOWS_OPTIONS = Symbol('RESOLVED_WORKFLOWS_OPTIONS');
+/** Metadata key of a workflow class's `@Signal()`, `@Query()` and `@Update()` methods. */
+export const WORKFLOW_HANDLERS_METADATA = 'workflows:handlers';

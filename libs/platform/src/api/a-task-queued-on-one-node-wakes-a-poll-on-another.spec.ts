@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { ResultWaiters } from '../matching/result.waiters.js';
+import { ExecutionWaiters } from '../matching/execution.waiters.js';
 import { TaskMatcher } from '../matching/task.matcher.js';
 import { complete } from '../store/conformance/conformance.fixtures.js';
 import { describePostgres, dropSchema, testSchemaName } from '../store/conformance/postgres-test.database.js';
@@ -33,7 +33,7 @@ describePostgres('two platform nodes on one PostgreSQL', (url) => {
 
     const waited = performance.now();
     const result = b.call('GET', '/v1/workflows/executions/e1?wait_seconds=20');
-    await until(() => b.platform.app.get(ResultWaiters).waitingCount() === 1, 'the result wait is held on node B');
+    await until(() => b.platform.app.get(ExecutionWaiters).waitingCount() === 1, 'the result wait is held on node B');
     const token = polled.body.tasks[0].task_token;
     expect((await a.call('POST', '/v1/workflows/tasks/complete', { body: { worker_id: workerId, task_token: token, commands: [complete('done')] } })).status).toBeLessThan(300);
     expect((await result).body).toMatchObject({ execution_id: 'e1', status: 'COMPLETED' });

@@ -9,7 +9,7 @@ const STATUSES = Object.values(ExecutionStatus) as string[];
 
 /** Validates the body of `POST /v1/workflows/{workflow_identifier}/execute`. */
 export function parseExecuteRequest(body: unknown): ExecuteWorkflowRequest {
-  const fields = JsonFields.of(body ?? {}, '', ['execution_id', 'input', 'wait_for_result', 'timeout_seconds', 'deployment_name']);
+  const fields = JsonFields.of(body ?? {}, '', ['execution_id', 'input', 'wait_for_result', 'timeout_seconds', 'deployment_name', 'signal']);
   const request: ExecuteWorkflowRequest = { input: fields.json('input') as JsonValue };
   const executionId = fields.optionalId('execution_id');
   if (executionId !== undefined) request.execution_id = executionId;
@@ -19,6 +19,10 @@ export function parseExecuteRequest(body: unknown): ExecuteWorkflowRequest {
   if (timeout !== undefined) request.timeout_seconds = timeout;
   const deployment = fields.optionalId('deployment_name');
   if (deployment !== undefined) request.deployment_name = deployment;
+  if (fields.has('signal')) {
+    const signal = fields.object('signal', ['name', 'input']);
+    request.signal = { name: signal.id('name'), input: signal.json('input') as JsonValue };
+  }
   return request;
 }
 
@@ -30,7 +34,7 @@ export function parseIdParam(name: string, value: unknown): string {
 }
 
 /** The query of a request: only `allowed` keys, each at most once. */
-function queryOf(query: unknown, allowed: readonly string[]): Record<string, string | undefined> {
+export function queryOf(query: unknown, allowed: readonly string[]): Record<string, string | undefined> {
   const record = (query ?? {}) as Record<string, unknown>;
   const result: Record<string, string | undefined> = {};
   for (const key of Object.keys(record)) {

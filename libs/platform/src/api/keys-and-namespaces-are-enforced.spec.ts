@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { RequestMethod, type Type } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { applyPlatformDefaults } from '../options/platform.options.js';
+import { PlatformModule } from '../platform.module.js';
+import { EventStreamReader } from '../testing/event-stream.reader.js';
 import { PlatformTestHarness, KEY_B, registration } from '../testing/platform-test.harness.js';
 
-/** Every route of the API, with a body where it takes one. */
+/**
+ * Every route of the API, with a body where it takes one: all of them need a key (R38). A route
+ * the platform serves that is missing here fails the classification test below.
+ */
 const ROUTES: ['GET' | 'POST', string, unknown][] = [
   ['GET', '/v1/workflows/workers/whoami', undefined],
   ['GET', '/v1/workflows', undefined],
@@ -9,6 +17,14 @@ const ROUTES: ['GET' | 'POST', string, unknown][] = [
   ['POST', '/v1/workflows/wf/execute', {}],
   ['GET', '/v1/workflows/executions/e1', undefined],
   ['GET', '/v1/workflows/executions/e1/history', undefined],
+  ['GET', '/v1/workflows/executions/e1/stream', undefined],
+  ['POST', '/v1/workflows/executions/e1/signals', { name: 's' }],
+  ['POST', '/v1/workflows/executions/e1/queries', { name: 'q' }],
+  ['POST', '/v1/workflows/executions/e1/updates', { name: 'u' }],
+  ['POST', '/v1/workflows/executions/e1/cancel', {}],
+  ['POST', '/v1/workflows/executions/e1/terminate', {}],
+  ['POST', '/v1/workflows/executions/cancel', { execution_ids: ['e1'] }],
+  ['POST', '/v1/workflows/executions/terminate', { execution_ids: ['e1'] }],
   ['GET', '/v1/workflows/runs', undefined],
   ['POST', '/v1/workflows/workers/register', registration()],
   ['POST', '/v1/workflows/workers/w/heartbeat', {}],
@@ -32,6 +48,33 @@ describe('API keys and namespaces', () => {
     const response = await h.call(method, path, { key: null, body });
     expect(response.status).toBe(401);
     expect(response.body.code).toBe('WF_AUTH_MISSING');
+  });
+
+  it('classifies every route the platform serves (R38): each is listed above, and so checked without a key', () => {
+    const fastify = h.platform.app.getHttpAdapter().getInstance();
+    const classified = new Set(
+      ROUTES.map(([method, path]) => {
+        const found = fastify.findRoute({ method, url: path });
+        expect(found).not.toBeNull();
+        // The route's pattern: the path with each parameter's value put back as its name.
+        const params = Object.entries(found!.params as Record<string, string>);
+        const pattern = path
+          .split('/')
+          .map((segment) => {
+            const param = params.find(([, value]) => value === segment);
+            return param ? `:${param[0]}` : segment;
+          })
+          .join('/');
+        return `${method} ${pattern}`;
+      }),
+    );
+    const served = nestRoutes();
+    expect(served.length).toBeGreaterThan(10);
+    for (const route of served) {
+      const [method, url] = route.split(' ');
+      expect(fastify.hasRoute({ method: method as 'GET', url: url! })).toBe(true);
+    }
+    expect(served.filter((route) => !classified.has(route))).toEqual([]);
   });
 
   it('checks the key before reading the body: 401, not a parse or size error, and on unknown routes too', async () => {
@@ -85,6 +128,35 @@ describe('API keys and namespaces', () => {
       expect((await h.call('GET', '/v1/workflows/runs', { key: KEY_B })).body.executions).toEqual([]);
     });
 
+    it('are 404 to every way of talking to them, and nothing is recorded', async () => {
+      const history = async () => (await h.call('GET', '/v1/workflows/executions/secret/history')).body.events;
+      const before = await history();
+      const calls: [string, unknown][] = [
+        ['signals', { name: 's' }],
+        ['queries', { name: 'q', timeout_seconds: 1 }],
+        ['updates', { name: 'u', timeout_seconds: 0 }],
+        ['cancel', {}],
+        ['terminate', {}],
+      ];
+      for (const [action, body] of calls) {
+        const response = await h.call('POST', `/v1/workflows/executions/secret/${action}`, { key: KEY_B, body });
+        expect({ action, status: response.status, code: response.body.code }).toEqual({ action, status: 404, code: 'WF_EXECUTION_NOT_FOUND' });
+      }
+      for (const action of ['cancel', 'terminate']) {
+        const batch = await h.call('POST', `/v1/workflows/executions/${action}`, { key: KEY_B, body: { execution_ids: ['secret'] } });
+        expect(batch.body.results).toEqual([{ execution_id: 'secret', ok: false, code: 'WF_EXECUTION_NOT_FOUND', detail: expect.any(String) }]);
+      }
+      const stream = await EventStreamReader.open(`${h.platform.url}/v1/workflows/executions/secret/stream`, { authorization: `Bearer ${KEY_B}` });
+      expect(stream.status).toBe(404);
+      const signalWithStart = await h.call('POST', '/v1/workflows/wf/execute', { key: KEY_B, body: { execution_id: 'secret', signal: { name: 's' } } });
+      // B's own execution of that id: A's is untouched.
+      expect(signalWithStart.status).toBe(201);
+      expect(signalWithStart.body.run_id).not.toBe((await h.call('GET', '/v1/workflows/executions/secret')).body.run_id);
+      expect((await h.call('POST', '/v1/workflows/executions/secret/terminate', { key: KEY_B })).status).toBe(202);
+      expect(await history()).toEqual(before);
+      expect((await h.call('GET', '/v1/workflows/executions/secret')).body.status).toBe('RUNNING');
+    });
+
     it('keep their own execution ids: the same id starts separately in each', async () => {
       const beta = await h.call('POST', '/v1/workflows/wf/execute', { body: { execution_id: 'shared-id' }, key: KEY_B });
       const alpha = await h.call('POST', '/v1/workflows/wf/execute', { body: { execution_id: 'shared-id' } });
@@ -121,3 +193,22 @@ describe('API keys and namespaces', () => {
     });
   });
 });
+
+/** Every route the platform module's controllers declare, as `METHOD /path/:param`. */
+function nestRoutes(): string[] {
+  const controllers = (PlatformModule.forRoot(applyPlatformDefaults({})).controllers ?? []) as Type[];
+  const routes: string[] = [];
+  for (const controller of controllers) {
+    const prefix = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+    for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+      const handler = (controller.prototype as Record<string, unknown>)[name];
+      if (typeof handler !== 'function' || name === 'constructor') continue;
+      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
+      if (method === undefined || path === undefined) continue;
+      const url = `/${[prefix, path].map((part) => part.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
+      routes.push(`${RequestMethod[method]} ${url}`);
+    }
+  }
+  return routes;
+}

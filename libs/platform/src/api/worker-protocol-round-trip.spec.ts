@@ -39,7 +39,15 @@ describe('the worker protocol, by hand over HTTP', () => {
   const complete = (body: Record<string, unknown>) => h.call('POST', '/v1/workflows/tasks/complete', { body: { worker_id: workerId, ...body } });
 
   it('runs an execution from start to result: register, execute, poll, complete, in order', async () => {
-    expect((await h.call('GET', '/v1/workflows/wf')).body).toEqual({ name: 'wf', deployments: ['blue'], active: true });
+    expect((await h.call('GET', '/v1/workflows/wf')).body).toEqual({
+      name: 'wf',
+      deployments: ['blue'],
+      active: true,
+      input_schema: null,
+      signals: [],
+      queries: [],
+      updates: [],
+    });
     const started = await h.call('POST', '/v1/workflows/wf/execute', { body: { execution_id: 'order-1', input: { amount: 3 } } });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ execution_id: 'order-1', workflow_name: 'wf', status: ExecutionStatus.Running, root_execution_id: 'order-1', end_time: null });

@@ -5,17 +5,22 @@ import {
   type CompleteTaskRequest,
   type Failure,
   type FailTaskRequest,
+  type HandlerRegistrationWire,
   type HeartbeatTaskRequest,
+  type JsonSchema,
   type JsonValue,
   type PollTasksRequest,
   type RegisterWorkerRequest,
   type RetryPolicyWire,
   type TaskSlots,
+  type WorkflowRegistrationWire,
 } from '#workflows/protocol';
 import { JsonFields, invalid } from './json-fields.js';
 
 /** Most workflows or activities one worker may register. */
 const MAX_REGISTERED_NAMES = 10_000;
+/** Most signal, query or update handlers of one kind one workflow may register. */
+const MAX_HANDLERS = 1000;
 /** Most commands one workflow task may answer with. */
 const MAX_COMMANDS = 10_000;
 /** Most tasks one poll may ask for, of each kind. */
@@ -36,17 +41,50 @@ export function parseRegisterRequest(body: unknown): RegisterWorkerRequest {
     'max_concurrent_workflow_tasks',
     'max_concurrent_activity_tasks',
   ]);
-  const names = (field: string) =>
-    fields.array(field, MAX_REGISTERED_NAMES).map((item, index) => ({ name: JsonFields.of(item, `${field}[${index}]`, ['name']).id('name') }));
   return {
     worker_name: fields.id('worker_name'),
     deployment_name: fields.id('deployment_name'),
     sdk_version: fields.string('sdk_version', Limits.maxIdLength),
-    workflows: names('workflows'),
-    activities: names('activities'),
+    workflows: fields.array('workflows', MAX_REGISTERED_NAMES).map((item, index) => parseWorkflowRegistration(item, `workflows[${index}]`)),
+    activities: fields
+      .array('activities', MAX_REGISTERED_NAMES)
+      .map((item, index) => ({ name: JsonFields.of(item, `activities[${index}]`, ['name']).id('name') })),
     max_concurrent_workflow_tasks: fields.integer('max_concurrent_workflow_tasks', 0, 1_000_000),
     max_concurrent_activity_tasks: fields.integer('max_concurrent_activity_tasks', 0, 1_000_000),
   };
+}
+
+/**
+ * Validates one registered workflow: its name, and optionally its input schema and its signal,
+ * query and update handlers (each a name and an optional input schema). The schemas' shape only:
+ * that they compile is checked by the `PayloadValidator`.
+ */
+function parseWorkflowRegistration(value: unknown, path: string): WorkflowRegistrationWire {
+  const fields = JsonFields.of(value, path, ['name', 'input_schema', 'signals', 'queries', 'updates']);
+  const workflow: WorkflowRegistrationWire = { name: fields.id('name') };
+  const schema = parseSchema(fields, 'input_schema');
+  if (schema !== undefined) workflow.input_schema = schema;
+  for (const list of ['signals', 'queries', 'updates'] as const) {
+    if (!fields.has(list)) continue;
+    workflow[list] = fields.array(list, MAX_HANDLERS).map((item, index) => {
+      const handlerFields = JsonFields.of(item, `${fields.path(list)}[${index}]`, ['name', 'input_schema']);
+      const handler: HandlerRegistrationWire = { name: handlerFields.id('name') };
+      const handlerSchema = parseSchema(handlerFields, 'input_schema');
+      if (handlerSchema !== undefined) handler.input_schema = handlerSchema;
+      return handler;
+    });
+  }
+  return workflow;
+}
+
+/** A JSON Schema is an object or a boolean; `null` and absent mean none. */
+function parseSchema(fields: JsonFields, name: string): JsonSchema | undefined {
+  if (!fields.has(name)) return undefined;
+  const value = fields.json(name);
+  if (typeof value !== 'boolean' && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw invalid(fields.path(name), 'must be a JSON Schema: an object or a boolean');
+  }
+  return value as JsonSchema;
 }
 
 /** Validates `POST /v1/workflows/tasks/poll`; `wait_ms` is capped at `Limits.maxPollWaitMs`. */
@@ -141,7 +179,7 @@ const SCHEDULE_ACTIVITY_FIELDS = [
 
 /** Validates one command of a workflow task's completion. */
 export function parseCommand(value: unknown, path: string): Command {
-  const type = JsonFields.of(value, path, [...SCHEDULE_ACTIVITY_FIELDS, 'result', 'failure']).raw('type');
+  const type = JsonFields.of(value, path, [...SCHEDULE_ACTIVITY_FIELDS, 'result', 'failure', 'reason', 'timer_id', 'duration_ms', 'update_id']).raw('type');
   switch (type) {
     case CommandType.ScheduleActivity: {
       const fields = JsonFields.of(value, path, SCHEDULE_ACTIVITY_FIELDS);
@@ -170,6 +208,33 @@ export function parseCommand(value: unknown, path: string): Command {
     case CommandType.FailWorkflow: {
       JsonFields.of(value, path, ['type', 'failure']);
       return { type, failure: parseFailure((value as { failure?: unknown }).failure, `${path}.failure`, 0) };
+    }
+    case CommandType.CancelWorkflow: {
+      const fields = JsonFields.of(value, path, ['type', 'reason']);
+      return { type, reason: fields.optionalString('reason', Limits.maxReasonLength) ?? null };
+    }
+    case CommandType.StartTimer: {
+      const fields = JsonFields.of(value, path, ['type', 'timer_id', 'duration_ms']);
+      return {
+        type,
+        timer_id: fields.integer('timer_id', 0, Number.MAX_SAFE_INTEGER),
+        duration_ms: fields.integer('duration_ms', 1, Number.MAX_SAFE_INTEGER),
+      };
+    }
+    case CommandType.CancelTimer: {
+      const fields = JsonFields.of(value, path, ['type', 'timer_id']);
+      return { type, timer_id: fields.integer('timer_id', 0, Number.MAX_SAFE_INTEGER) };
+    }
+    case CommandType.RequestCancelActivity: {
+      const fields = JsonFields.of(value, path, ['type', 'activity_id']);
+      return { type, activity_id: fields.integer('activity_id', 0, Number.MAX_SAFE_INTEGER) };
+    }
+    case CommandType.CompleteUpdate: {
+      const fields = JsonFields.of(value, path, ['type', 'update_id', 'result', 'failure']);
+      const failure = fields.has('failure') ? parseFailure(fields.raw('failure'), fields.path('failure'), 0) : null;
+      const result = fields.json('result') as JsonValue | null;
+      if (failure && result !== null) throw invalid(fields.path('result'), 'must be absent or null when failure is given');
+      return { type, update_id: fields.id('update_id'), result, failure };
     }
     default:
       throw invalid(`${path}.type`, `must be one of ${Object.values(CommandType).join(', ')} (got ${JSON.stringify(type)?.slice(0, 64) ?? 'nothing'})`);

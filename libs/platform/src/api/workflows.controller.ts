@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { ExecutionWire, WorkflowWire, WorkflowsListWire } from '#workflows/protocol';
+import type { ExecutionWire, WorkflowDetailWire, WorkflowsListWire } from '#workflows/protocol';
 import { ExecutionsService } from '../executions/executions.service.js';
 import { ApiExceptionFilter } from './api-exception.filter.js';
 import { ApiKeyGuard } from './api-key.guard.js';
@@ -21,13 +21,16 @@ export class WorkflowsController {
     return { workflows: await this.executions.listWorkflows(namespace) };
   }
 
-  /** `GET /v1/workflows/{workflow_identifier}`. */
+  /** `GET /v1/workflows/{workflow_identifier}`: the workflow, its input schema and its signal, query and update handlers. */
   @Get(':workflow_identifier')
-  get(@CallerNamespace() namespace: string, @Param('workflow_identifier') name: string): Promise<WorkflowWire> {
+  get(@CallerNamespace() namespace: string, @Param('workflow_identifier') name: string): Promise<WorkflowDetailWire> {
     return this.executions.getWorkflow(namespace, parseIdParam('workflow_identifier', name));
   }
 
-  /** `POST /v1/workflows/{workflow_identifier}/execute`: 201 when started, 200 after `wait_for_result`. */
+  /**
+   * `POST /v1/workflows/{workflow_identifier}/execute`: 201 when started, 200 after `wait_for_result`
+   * or when `signal` went to an execution already running (signal-with-start).
+   */
   @Post(':workflow_identifier/execute')
   async execute(
     @CallerNamespace() namespace: string,
@@ -39,8 +42,8 @@ export class WorkflowsController {
     const request = parseExecuteRequest(body);
     const timeout = request.timeout_seconds ?? DEFAULT_WAIT_FOR_RESULT_SECONDS;
     const signal = request.wait_for_result ? clientDisconnectSignal(reply) : undefined;
-    const { execution, waited } = await this.executions.execute(namespace, workflowName, request, timeout, signal);
-    void reply.status(waited ? 200 : 201);
+    const { execution, created, waited } = await this.executions.execute(namespace, workflowName, request, timeout, signal);
+    void reply.status(created && !waited ? 201 : 200);
     return execution;
   }
 }

@@ -3,7 +3,7 @@ import type { Failure, RetryPolicyWire } from '#workflows/protocol';
 /** What to do after an activity attempt failed. */
 export type ActivityFailurePlan =
   | { retry: true; delayMs: number }
-  | { retry: false; reason: 'non_retryable' | 'non_retryable_type' | 'attempts_exhausted' | 'schedule_to_close' };
+  | { retry: false; reason: 'non_retryable' | 'non_retryable_type' | 'attempts_exhausted' | 'schedule_to_close' | 'cancel_requested' };
 
 /** What, besides the policy, bounds a retry. */
 export interface ActivityRetryContext {

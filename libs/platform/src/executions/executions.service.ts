@@ -7,14 +7,17 @@ import {
   type ExecutionWire,
   type HistoryPageWire,
   type RunsPageWire,
+  type WorkflowDetailWire,
   type WorkflowWire,
 } from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
-import { ResultWaiters } from '../matching/result.waiters.js';
+import { ExecutionWaiters } from '../matching/execution.waiters.js';
 import { TransitionPublisher } from '../matching/transition.publisher.js';
 import { CLOCK, STORE } from '../platform.constants.js';
-import type { ExecutionFilter, ExecutionRecord, Store } from '../store/store.interface.js';
-import { isClosed, toExecutionWire } from './execution.mapper.js';
+import type { ExecutionFilter, ExecutionRecord, Store, WorkflowRegistration } from '../store/store.interface.js';
+import { PayloadValidator } from '../validation/payload.validator.js';
+import { executionClosed, executionNotFound } from './execution.errors.js';
+import { isClosed, toExecutionWire, toWorkflowDetailWire } from './execution.mapper.js';
 
 /** Registered workflows and executions, as the public API sees them. */
 @Injectable()
@@ -23,24 +26,29 @@ export class ExecutionsService {
     @Inject(STORE) private readonly store: Store,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly publisher: TransitionPublisher,
-    private readonly results: ResultWaiters,
+    private readonly waiters: ExecutionWaiters,
+    private readonly validator: PayloadValidator,
   ) {}
 
   /** The namespace's registered workflows. */
   async listWorkflows(namespace: string): Promise<WorkflowWire[]> {
-    return this.store.listWorkflows(namespace, this.clock.now());
-  }
-
-  /** One registered workflow; `WF_WORKFLOW_NOT_FOUND` when the namespace never registered it. */
-  async getWorkflow(namespace: string, name: string): Promise<WorkflowWire> {
-    const workflow = await this.store.getWorkflow(namespace, name, this.clock.now());
-    if (!workflow) throw workflowNotFound(name);
-    return workflow;
+    const workflows = await this.store.listWorkflows(namespace, this.clock.now());
+    return workflows.map(({ name, deployments, active }) => ({ name, deployments, active }));
   }
 
   /**
-   * Starts an execution of a registered workflow. With `wait_for_result`, holds until it
-   * closes or the timeout passes (`waited` is then true: the API answers 200, not 201).
+   * One registered workflow with its input schema and handlers as last registered;
+   * `WF_WORKFLOW_NOT_FOUND` when the namespace never registered it.
+   */
+  async getWorkflow(namespace: string, name: string): Promise<WorkflowDetailWire> {
+    return toWorkflowDetailWire(await this.registration(namespace, name));
+  }
+
+  /**
+   * Starts an execution of a registered workflow, its input checked against the registered
+   * schema first. With `signal` (signal-with-start), an existing running execution is signalled
+   * instead (`created` false); a closed one is `WF_EXECUTION_CLOSED`. With `wait_for_result`,
+   * holds until it closes or the timeout passes (`waited` is then true).
    */
   async execute(
     namespace: string,
@@ -48,31 +56,41 @@ export class ExecutionsService {
     request: ExecuteWorkflowRequest,
     timeoutSeconds: number,
     signal?: AbortSignal,
-  ): Promise<{ execution: ExecutionWire; waited: boolean }> {
-    const workflow = await this.getWorkflow(namespace, workflowName);
+  ): Promise<{ execution: ExecutionWire; created: boolean; waited: boolean }> {
     const deploymentName = request.deployment_name ?? null;
-    if (deploymentName !== null && !workflow.deployments.includes(deploymentName)) {
-      throw new PlatformError(ErrorCode.WorkflowNotFound, `workflow '${workflowName}' is not registered in deployment '${deploymentName}'`);
+    let workflow = await this.registration(namespace, workflowName);
+    if (deploymentName !== null) {
+      if (!workflow.deployments.includes(deploymentName)) {
+        throw new PlatformError(ErrorCode.WorkflowNotFound, `workflow '${workflowName}' is not registered in deployment '${deploymentName}'`);
+      }
+      // The schemas the pinned deployment registered, which may differ from the latest registration's.
+      workflow = await this.registration(namespace, workflowName, deploymentName);
     }
+    this.validator.checkStartInput(workflow, request.input ?? null);
+    if (request.signal) this.validator.checkRegisteredHandler(workflow, 'signal', request.signal.name, request.signal.input ?? null, 'signal.input');
+    const executionId = request.execution_id ?? randomUUID();
+    if (request.signal && request.execution_id !== undefined) await this.refuseOtherWorkflow(namespace, executionId, workflowName);
     const outcome = await this.store.startExecution({
       namespace,
-      executionId: request.execution_id ?? randomUUID(),
+      executionId,
       runId: randomUUID(),
       workflowName,
       deploymentName,
       input: request.input ?? null,
       now: this.clock.now(),
+      ...(request.signal ? { signal: { name: request.signal.name, input: request.signal.input ?? null } } : {}),
     });
     if (!outcome.created) {
-      throw new PlatformError(
-        ErrorCode.ExecutionAlreadyStarted,
-        `execution '${outcome.execution.executionId}' already started (run_id ${outcome.execution.runId})`,
-      );
+      const existing = outcome.execution;
+      if (!request.signal) {
+        throw new PlatformError(ErrorCode.ExecutionAlreadyStarted, `execution '${existing.executionId}' already started (run_id ${existing.runId})`);
+      }
+      if (!outcome.signaled) throw executionClosed(existing, `signal '${request.signal.name}'`);
     }
     this.publisher.publish(namespace, outcome);
-    if (!request.wait_for_result) return { execution: toExecutionWire(outcome.execution), waited: false };
+    if (!request.wait_for_result) return { execution: toExecutionWire(outcome.execution), created: outcome.created, waited: false };
     const execution = await this.waitForClose(namespace, outcome.execution, timeoutSeconds, signal);
-    return { execution: toExecutionWire(execution), waited: true };
+    return { execution: toExecutionWire(execution), created: outcome.created, waited: true };
   }
 
   /** The execution; with `waitSeconds`, held until it closes or the wait ends. */
@@ -98,26 +116,34 @@ export class ExecutionsService {
     return { executions: page.items.map(toExecutionWire), next_page_token: page.nextCursor };
   }
 
+  private async registration(namespace: string, name: string, deploymentName?: string | null): Promise<WorkflowRegistration> {
+    const workflow = await this.store.getWorkflow(namespace, name, this.clock.now(), deploymentName);
+    if (!workflow) throw workflowNotFound(name);
+    return workflow;
+  }
+
+  /** Signal-with-start names its workflow: an existing execution of another workflow is not signalled. */
+  private async refuseOtherWorkflow(namespace: string, executionId: string, workflowName: string): Promise<void> {
+    const existing = await this.store.getExecution(namespace, executionId);
+    if (existing && existing.workflowName !== workflowName) {
+      throw new PlatformError(
+        ErrorCode.ExecutionAlreadyStarted,
+        `execution '${executionId}' already started as workflow '${existing.workflowName}', not '${workflowName}' (run_id ${existing.runId})`,
+      );
+    }
+  }
+
   private async waitForClose(namespace: string, execution: ExecutionRecord, seconds: number, signal?: AbortSignal): Promise<ExecutionRecord> {
     let latest = execution;
-    await this.results.waitForClose(
-      namespace,
-      execution.executionId,
-      seconds * 1000,
-      async () => {
-        latest = (await this.store.getExecution(namespace, execution.executionId)) ?? latest;
-        return isClosed(latest);
-      },
-      signal,
-    );
+    const options = signal ? { timeoutMs: seconds * 1000, signal } : { timeoutMs: seconds * 1000 };
+    await this.waiters.waitFor(namespace, execution.executionId, options, async () => {
+      latest = (await this.store.getExecution(namespace, execution.executionId)) ?? latest;
+      return isClosed(latest);
+    });
     return (await this.store.getExecution(namespace, execution.executionId)) ?? latest;
   }
 }
 
 function workflowNotFound(name: string): PlatformError {
   return new PlatformError(ErrorCode.WorkflowNotFound, `workflow '${name}' is not registered in this namespace`);
-}
-
-function executionNotFound(executionId: string): PlatformError {
-  return new PlatformError(ErrorCode.ExecutionNotFound, `execution '${executionId}' not found`);
 }

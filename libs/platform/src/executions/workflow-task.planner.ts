@@ -3,6 +3,7 @@ import {
   ErrorCode,
   EventType,
   ExecutionStatus,
+  PlatformFailureType,
   type Command,
   type Failure,
   type JsonValue,
@@ -11,6 +12,31 @@ import {
 } from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
 
+/** The latest instant a `Date` holds: a timer may not fire after it (its `fire_at` would not print). */
+const MAX_DATE_MS = 8.64e15;
+
+/** A timer the run started: its `TIMER_STARTED` event, and whether a `TIMER_CANCELED` followed. */
+export interface StartedTimer {
+  startedEventId: number;
+  canceled: boolean;
+}
+
+/** An update the run accepted: its `WORKFLOW_EXECUTION_UPDATE_ACCEPTED` event, and whether it completed. */
+export interface AcceptedUpdate {
+  acceptedEventId: number;
+  completed: boolean;
+}
+
+/** What the run's history says about the ids a workflow task's commands may name. */
+export interface RunCommandState {
+  /** Scheduled activity ids and their `ACTIVITY_TASK_SCHEDULED` event ids. */
+  activities: ReadonlyMap<number, number>;
+  /** Started timers by timer id. */
+  timers: ReadonlyMap<number, StartedTimer>;
+  /** Accepted updates by update id: at least those the commands complete. */
+  updates: ReadonlyMap<string, AcceptedUpdate>;
+}
+
 /** What a workflow task's completion is planned from. */
 export interface WorkflowTaskPlanInput {
   commands: readonly Command[];
@@ -18,8 +44,11 @@ export interface WorkflowTaskPlanInput {
   lastSeenEventId: number;
   workerName: string;
   attempt: number;
-  /** Activity ids the run has already scheduled. */
-  scheduledActivityIds: ReadonlySet<number>;
+  /** The id the first planned event gets: the run's last event id + 1. */
+  firstEventId: number;
+  /** When the task completes: a timer fires its `duration_ms` after. */
+  now: number;
+  run: RunCommandState;
 }
 
 /** An activity task to queue: its command and the index of its `ACTIVITY_TASK_SCHEDULED` in `events`. */
@@ -28,9 +57,22 @@ export interface PlannedActivity {
   command: ScheduleActivityCommand;
 }
 
+/** A timer to start: its task, due at `fireAt`, names its `TIMER_STARTED` event. */
+export interface PlannedTimer {
+  timerId: number;
+  startedEventId: number;
+  fireAt: number;
+}
+
+/** An activity the workflow asked to stop. */
+export interface PlannedActivityCancel {
+  activityId: number;
+  scheduledEventId: number;
+}
+
 /** How the completion closes the run, if it does. */
 export interface PlannedClose {
-  status: typeof ExecutionStatus.Completed | typeof ExecutionStatus.Failed;
+  status: typeof ExecutionStatus.Completed | typeof ExecutionStatus.Failed | typeof ExecutionStatus.Canceled;
   result: JsonValue | null;
   failure: Failure | null;
 }
@@ -39,15 +81,24 @@ export interface PlannedClose {
 export interface WorkflowTaskPlan {
   events: NewEvent[];
   activities: PlannedActivity[];
+  /** Timers to start; a timer the same completion cancels is not started. */
+  timers: PlannedTimer[];
+  /** Timers of earlier tasks this completion cancels: their tasks close if they have not fired. */
+  canceledTimerIds: number[];
+  /** Activities the workflow asked to stop, in command order. */
+  activityCancels: PlannedActivityCancel[];
   close: PlannedClose | null;
 }
 
 /**
  * Turns a workflow task's commands into the events to append (`WORKFLOW_TASK_COMPLETED`
- * first, then one per command in order), the activity tasks to queue and the run's closing.
- * Pure, so that every store engine plans completions the same way. Throws `WF_REQUEST_INVALID`
- * naming the command index for an unknown type, a reused activity id, or a command after
- * a closing one.
+ * first, then one per command in order), the activity tasks and timers to queue, the timers
+ * and activities to cancel, and the run's closing. Pure, so that every store engine plans
+ * completions the same way. Throws `WF_REQUEST_INVALID` naming the command index for an unknown
+ * type, a reused activity or timer id, a timer duration that is not a positive integer, a
+ * cancellation of a timer never started (or already cancelled) or of an activity never
+ * scheduled, a completion of an update never accepted (or already completed), or a command
+ * after a closing one.
  */
 export function planWorkflowTaskCompletion(input: WorkflowTaskPlanInput): WorkflowTaskPlan {
   const events: NewEvent[] = [
@@ -56,19 +107,20 @@ export function planWorkflowTaskCompletion(input: WorkflowTaskPlanInput): Workfl
       attributes: { last_seen_event_id: input.lastSeenEventId, worker_name: input.workerName, attempt: input.attempt },
     },
   ];
-  const activities: PlannedActivity[] = [];
-  const activityIds = new Set(input.scheduledActivityIds);
-  let close: PlannedClose | null = null;
+  const plan: WorkflowTaskPlan = { events, activities: [], timers: [], canceledTimerIds: [], activityCancels: [], close: null };
+  const activities = new Map(input.run.activities);
+  const timers = new Map(input.run.timers);
+  const updates = new Map(input.run.updates);
+  const nextEventId = () => input.firstEventId + events.length;
 
   input.commands.forEach((command, index) => {
-    const invalid = (problem: string): PlatformError =>
-      new PlatformError(ErrorCode.RequestInvalid, `commands[${index}] ${problem}`);
-    if (close) throw invalid(`comes after the command that closed the workflow`);
+    const invalid = (problem: string): PlatformError => new PlatformError(ErrorCode.RequestInvalid, `commands[${index}] ${problem}`);
+    if (plan.close) throw invalid(`comes after the command that closed the workflow`);
     switch (command.type) {
       case CommandType.ScheduleActivity: {
-        if (activityIds.has(command.activity_id)) throw invalid(`reuses activity_id ${command.activity_id}`);
-        activityIds.add(command.activity_id);
-        activities.push({ eventIndex: events.length, command });
+        if (activities.has(command.activity_id)) throw invalid(`reuses activity_id ${command.activity_id}`);
+        activities.set(command.activity_id, nextEventId());
+        plan.activities.push({ eventIndex: events.length, command });
         events.push({
           event_type: EventType.ActivityTaskScheduled,
           attributes: {
@@ -84,17 +136,81 @@ export function planWorkflowTaskCompletion(input: WorkflowTaskPlanInput): Workfl
         });
         return;
       }
+      case CommandType.RequestCancelActivity: {
+        const scheduledEventId = activities.get(command.activity_id);
+        if (scheduledEventId === undefined) throw invalid(`cancels activity_id ${command.activity_id}, which the run never scheduled`);
+        plan.activityCancels.push({ activityId: command.activity_id, scheduledEventId });
+        events.push({
+          event_type: EventType.ActivityTaskCancelRequested,
+          attributes: { scheduled_event_id: scheduledEventId, activity_id: command.activity_id },
+        });
+        return;
+      }
+      case CommandType.StartTimer: {
+        if (timers.has(command.timer_id)) throw invalid(`reuses timer_id ${command.timer_id}`);
+        if (!Number.isSafeInteger(command.duration_ms) || command.duration_ms < 1) {
+          throw invalid(`has duration_ms ${String(command.duration_ms)}: it must be an integer of at least 1`);
+        }
+        const fireAt = input.now + command.duration_ms;
+        if (fireAt > MAX_DATE_MS) throw invalid(`has duration_ms ${command.duration_ms}: the timer would fire after the last representable date`);
+        const startedEventId = nextEventId();
+        timers.set(command.timer_id, { startedEventId, canceled: false });
+        plan.timers.push({ timerId: command.timer_id, startedEventId, fireAt });
+        events.push({
+          event_type: EventType.TimerStarted,
+          attributes: { timer_id: command.timer_id, duration_ms: command.duration_ms, fire_at: new Date(fireAt).toISOString() },
+        });
+        return;
+      }
+      case CommandType.CancelTimer: {
+        const timer = timers.get(command.timer_id);
+        if (!timer) throw invalid(`cancels timer_id ${command.timer_id}, which the run never started`);
+        if (timer.canceled) throw invalid(`cancels timer_id ${command.timer_id} again`);
+        timers.set(command.timer_id, { ...timer, canceled: true });
+        const startedHere = plan.timers.findIndex((planned) => planned.timerId === command.timer_id);
+        if (startedHere >= 0) plan.timers.splice(startedHere, 1);
+        else plan.canceledTimerIds.push(command.timer_id);
+        events.push({ event_type: EventType.TimerCanceled, attributes: { timer_id: command.timer_id, started_event_id: timer.startedEventId } });
+        return;
+      }
+      case CommandType.CompleteUpdate: {
+        const update = updates.get(command.update_id);
+        if (!update) throw invalid(`completes update '${command.update_id}', which the run never accepted`);
+        if (update.completed) throw invalid(`completes update '${command.update_id}' again`);
+        updates.set(command.update_id, { ...update, completed: true });
+        events.push({
+          event_type: EventType.WorkflowExecutionUpdateCompleted,
+          attributes: { update_id: command.update_id, accepted_event_id: update.acceptedEventId, result: command.result, failure: command.failure },
+        });
+        return;
+      }
       case CommandType.CompleteWorkflow:
-        close = { status: ExecutionStatus.Completed, result: command.result, failure: null };
+        plan.close = { status: ExecutionStatus.Completed, result: command.result, failure: null };
         events.push({ event_type: EventType.WorkflowExecutionCompleted, attributes: { result: command.result } });
         return;
       case CommandType.FailWorkflow:
-        close = { status: ExecutionStatus.Failed, result: null, failure: command.failure };
+        plan.close = { status: ExecutionStatus.Failed, result: null, failure: command.failure };
         events.push({ event_type: EventType.WorkflowExecutionFailed, attributes: { failure: command.failure } });
+        return;
+      case CommandType.CancelWorkflow:
+        plan.close = { status: ExecutionStatus.Canceled, result: null, failure: null };
+        events.push({ event_type: EventType.WorkflowExecutionCanceled, attributes: { reason: command.reason } });
         return;
       default:
         throw invalid(`has unknown type '${String((command as { type?: unknown }).type)}'`);
     }
   });
-  return { events, activities, close };
+  return plan;
+}
+
+/**
+ * The failure a workflow task's attempt is recorded with when it would have closed the run
+ * without having seen an external event (signal, update, cancellation request) that arrived
+ * while it ran: the run stays open and the next attempt is given that event.
+ */
+export function unhandledExternalEventFailure(event: { event_id: number; event_type: string }): Failure {
+  return {
+    type: PlatformFailureType.UnhandledExternalEvent,
+    message: `the workflow task would have closed the run without handling ${event.event_type} (event ${event.event_id}), which arrived meanwhile`,
+  };
 }

@@ -35,12 +35,21 @@ export class TaskWaiter {
     return this.capacity.session.expiresAt > now;
   }
 
-  /** Whether this waiter's poll could lease the task. */
+  /**
+   * Whether this waiter's poll could lease the task. A query task is leased like a workflow task
+   * (by workflow name, in a workflow slot); a durable timer is never leased.
+   */
   canTake(task: CreatedTask): boolean {
     if (task.deploymentName !== null && task.deploymentName !== this.capacity.deploymentName) return false;
-    return task.kind === 'workflow'
-      ? this.capacity.maxWorkflowTasks > 0 && this.capacity.workflowNames.has(task.name)
-      : this.capacity.maxActivityTasks > 0 && this.capacity.activityNames.has(task.name);
+    switch (task.kind) {
+      case 'workflow':
+      case 'query':
+        return this.capacity.maxWorkflowTasks > 0 && this.capacity.workflowNames.has(task.name);
+      case 'activity':
+        return this.capacity.maxActivityTasks > 0 && this.capacity.activityNames.has(task.name);
+      default:
+        return false;
+    }
   }
 
   /** Ends the wait after `ms` unless something else ends it first. */

@@ -99,11 +99,15 @@ export class TaskMatcher implements OnModuleDestroy {
     });
   }
 
-  /** Wakes, for each task visible now, the oldest waiter of the namespace that can take it; delayed ones later. */
+  /**
+   * Wakes, for each task visible now, the oldest waiter of the namespace that can take it; delayed
+   * ones later. Durable timers are no worker's: the timeouts sweep fires them.
+   */
   notify(namespace: string, tasks: readonly CreatedTask[]): void {
     if (this.closed || tasks.length === 0) return;
     const now = this.clock.now();
     for (const task of tasks) {
+      if (task.kind === 'timer') continue;
       if (task.visibleAt > now) this.delay({ namespace, task });
       else this.wakeOne(namespace, task);
     }

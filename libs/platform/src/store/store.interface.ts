@@ -7,6 +7,7 @@ import type {
   TaskKind,
   TaskTokenParts,
   TaskWire,
+  WorkflowRegistrationWire,
 } from '#workflows/protocol';
 
 /**
@@ -28,11 +29,12 @@ export interface Store {
   close(): Promise<void>;
 
   /**
-   * Addition, for several platform processes on one database: calls `listener` with what
-   * transitions committed by *other* processes did (tasks queued, executions closed), so that
+   * Addition, for several platform processes on one database: calls `listener.transition` with
+   * what transitions committed by *other* processes did (tasks queued, executions closed), so that
    * this process wakes its own long-polls and result waiters as it does for its own
-   * transitions. Returns the function that unsubscribes. An engine only one process uses
-   * (SQLite) never calls the listener.
+   * transitions, and `listener.changed` with the executions any transition changed, this
+   * process's included. Returns the function that unsubscribes. An engine only one process uses
+   * (SQLite) never calls `transition`.
    */
   subscribe(listener: StoreListener): () => void;
 
@@ -65,8 +67,11 @@ export interface Store {
 
   /** Registered workflows; `active` when a session alive at `now` registered it. */
   listWorkflows(namespace: string, now: number): Promise<WorkflowRegistration[]>;
-  /** One registered workflow, or `null`. */
-  getWorkflow(namespace: string, workflowName: string, now: number): Promise<WorkflowRegistration | null>;
+  /**
+   * One registered workflow, or `null`. With `deploymentName`, its `definition` is that
+   * deployment's (`null` when that deployment never registered the workflow).
+   */
+  getWorkflow(namespace: string, workflowName: string, now: number, deploymentName?: string | null): Promise<WorkflowRegistration | null>;
 
   /**
    * Starts an execution: the execution row, `WORKFLOW_EXECUTION_STARTED`, and a workflow task.
@@ -82,8 +87,10 @@ export interface Store {
 
   /**
    * Leases up to the asked number of queued, visible tasks the session can run (by workflow
-   * and activity name), oldest first, each with a new token. An activity task's lease appends
-   * `ACTIVITY_TASK_STARTED`. A workflow task carries the run's full history. A session that is
+   * and activity name), oldest first, each with a new token. Query tasks share the workflow
+   * slots and are taken first (a caller waits on each; they do not wait for the run's workflow
+   * task). An activity task's lease appends `ACTIVITY_TASK_STARTED`. A workflow or query task
+   * carries the run's full history. A session that is
    * not live at `now` leases nothing; a queued task whose deadline has passed is not leased
    * (the timeout sweep fails it). Each lease sets the task's deadline (workflow task timeout;
    * an activity's start-to-close, heartbeat and schedule-to-close timeouts).
@@ -92,16 +99,25 @@ export interface Store {
   /**
    * Addition: hands back leased tasks the worker never received (its poll's client went away
    * after the claim committed). Each task still leased to `workerId` at the token's attempt is
-   * queued again at once at attempt+1, recording no failure; the others are left alone.
+   * queued again at once at attempt+1, recording no failure (a query's deadline stays); the
+   * others are left alone.
    */
   releaseTasks(release: TaskRelease): Promise<CreatedTask[]>;
 
   /**
    * Completes a leased workflow task with its commands: appends `WORKFLOW_TASK_COMPLETED`
-   * and the commands' events, queues the activity tasks they schedule, closes the execution
-   * on a complete/fail command (closing every other task of the run: their tokens go stale),
-   * and queues a new workflow task when resolution events arrived after the ones the task was
-   * given. Stale token: `WF_TASK_TOKEN_STALE`.
+   * and the commands' events, queues the activity tasks and timers they start, cancels timers
+   * and activities (a queued activity at once, `ACTIVITY_TASK_CANCELED` after the commands'
+   * events; a leased one through its heartbeat), closes the execution on a complete/fail/cancel
+   * command (closing every other task of the run but its queries: their tokens go stale), and
+   * queues a new workflow task when resolution events arrived after the ones the task was given.
+   * Stale token: `WF_TASK_TOKEN_STALE`; invalid commands: `WF_REQUEST_INVALID` naming the index.
+   *
+   * A completion that would close the run while an external event (`EXTERNAL_EVENT_TYPES`)
+   * arrived after the task's events is not applied: its attempt fails as `WORKFLOW_TASK_FAILED`
+   * (`UnhandledExternalEvent`, recorded unless it repeats the last failure) and the next attempt
+   * is queued at once; the worker gets a normal outcome with that task, so that no signal,
+   * update or cancellation is lost.
    *
    * Idempotent retries (all four completion/failure methods): a task is closed, not deleted, at
    * the attempt that closed it, and kept for a while (see {@link Store.purgeClosedTasks}). The
@@ -121,7 +137,8 @@ export interface Store {
    * Records an activity attempt's failure: per its retry policy either `ACTIVITY_TASK_RETRYING`
    * and the next attempt queued after the backoff, or `ACTIVITY_TASK_FAILED` and a workflow task.
    * A retry that would start at or after the activity's schedule-to-close deadline is not
-   * scheduled: the activity fails.
+   * scheduled: the activity fails. An attempt the workflow asked to stop is not retried: its end
+   * (this failure, a timeout, a lost worker) is recorded as `ACTIVITY_TASK_CANCELED`.
    */
   failActivityTask(failure: TaskFailure): Promise<TransitionOutcome>;
   /**
@@ -136,8 +153,8 @@ export interface Store {
    * Addition: takes back every task leased by a session expired at `now`, or whose session no
    * longer exists (purged). Each such attempt fails with a `WorkerSessionExpired` failure: a
    * workflow task is recorded as `WORKFLOW_TASK_FAILED` and offered again at once; an activity
-   * follows its retry policy like {@link Store.failActivityTask}. The expired worker's tokens
-   * are stale afterwards.
+   * follows its retry policy like {@link Store.failActivityTask}; a query is queued again at
+   * attempt+1, recording nothing. The expired worker's tokens are stale afterwards.
    */
   expireLeases(now: number): Promise<NamespaceTasks[]>;
   /**
@@ -149,18 +166,73 @@ export interface Store {
    *   with `ActivityTimeout` (`details.timeout_type`) by the retry policy;
    * - an activity past its schedule-to-close timeout (queued or leased), or a queued attempt
    *   past its schedule-to-start timeout (counted from when it became visible):
-   *   `ACTIVITY_TASK_FAILED`, non-retryable, and a workflow task.
+   *   `ACTIVITY_TASK_FAILED`, non-retryable, and a workflow task;
+   * - a durable timer: `TIMER_FIRED` and a workflow task (timers that fell due while no
+   *   platform ran fire at the first sweep);
+   * - a query task (queued or leased): closed unanswered ({@link Store.getQueryAnswer}: `gone`).
    * `fired` says how many deadlines were taken: when it equals `limit`, more may be due.
    */
   expireTimeouts(now: number, limit: number): Promise<TimeoutSweep>;
   /** Addition: deletes up to `limit` closed tasks closed before `closedBefore`; returns how many. */
   purgeClosedTasks(closedBefore: number, limit: number): Promise<number>;
+
+  // --- Talking to running executions (issue 5) -------------------------------------------
+
+  /**
+   * Appends `WORKFLOW_EXECUTION_SIGNALED` and makes sure a workflow task follows. Unknown
+   * execution: `WF_EXECUTION_NOT_FOUND`; closed: `WF_EXECUTION_CLOSED` naming its status.
+   */
+  signalExecution(params: SignalExecutionParams): Promise<ExternalEventOutcome>;
+  /**
+   * Appends `WORKFLOW_EXECUTION_CANCEL_REQUESTED` and makes sure a workflow task follows; a
+   * second request while the first is pending appends nothing (`appended: false`). Unknown:
+   * `WF_EXECUTION_NOT_FOUND`; closed: `WF_EXECUTION_CLOSED`.
+   */
+  requestCancelExecution(params: ExecutionActionParams): Promise<ExternalEventOutcome>;
+  /**
+   * Ends the run at once: `WORKFLOW_EXECUTION_TERMINATED` with the reason, status `TERMINATED`,
+   * every task of the run closed (timers included; tokens stale) but its queries, which a closed
+   * run still answers. Unknown: `WF_EXECUTION_NOT_FOUND`; closed: `WF_EXECUTION_CLOSED`.
+   */
+  terminateExecution(params: ExecutionActionParams): Promise<ExternalEventOutcome>;
+  /**
+   * Appends `WORKFLOW_EXECUTION_UPDATE_ACCEPTED` and makes sure a workflow task follows. An update
+   * id the run already accepted appends nothing (`appended: false`), whatever its state, so that a
+   * retried request waits for the same update. Unknown: `WF_EXECUTION_NOT_FOUND`; closed (and the
+   * id not accepted before): `WF_EXECUTION_CLOSED`.
+   */
+  acceptUpdate(params: AcceptUpdateParams): Promise<ExternalEventOutcome>;
+  /** Where an accepted update stands; `null` when the execution or the update id is unknown. */
+  getUpdateOutcome(namespace: string, executionId: string, updateId: string): Promise<UpdateOutcome | null>;
+
+  /**
+   * Queues a query task for the execution's current run (closed runs too: the worker replays the
+   * history). It is claimed like a workflow task (same names, same slots, the full history) and
+   * never records an event; it stays open when its run closes. Its deadline is `deadlineAt`: the
+   * timeout sweep closes it unanswered. Unknown execution: `WF_EXECUTION_NOT_FOUND`.
+   */
+  createQueryTask(params: CreateQueryParams): Promise<CreatedQuery>;
+  /**
+   * Records a leased query task's answer (`result`, or `failure` when the handler threw) and
+   * closes it. Token checks as for the other tasks (stale, not found, duplicate retry).
+   */
+  answerQueryTask(answer: QueryTaskAnswer): Promise<TransitionOutcome>;
+  /** A query task's state; `gone` when unknown, timed out or abandoned. */
+  getQueryAnswer(namespace: string, taskId: number): Promise<QueryAnswer>;
+  /** Closes an unanswered query task (the caller stopped waiting); a later answer gets 409. */
+  abandonQueryTask(namespace: string, taskId: number, now: number): Promise<void>;
 }
 
 /** What {@link Store.subscribe} reports. */
 export interface StoreListener {
   /** Another platform process committed a transition in `namespace` that queued `tasks` or closed an execution. */
   transition(namespace: string, outcome: { tasks: readonly CreatedTask[]; closed?: TransitionOutcome['closed'] }): void;
+  /**
+   * Addition (issue 5): transitions committed by *any* process, this one included, appended
+   * events to these executions or answered one of their queries. Called after the commit, so a
+   * read made in the call sees the change. Feeds live event streams and update/query waits.
+   */
+  changed?(namespace: string, executionIds: readonly string[]): void;
   /** Reports may have been missed (the connection that receives them was lost and is back): every waiter should look again. */
   resync(): void;
 }
@@ -175,6 +247,12 @@ export interface WorkerSession {
   activities: string[];
   openedAt: number;
   expiresAt: number;
+  /**
+   * Addition (issue 5): each workflow's input schema and handlers as registered, stored with the
+   * registration (per namespace, workflow and deployment), not with the session:
+   * {@link Store.getWorkerSession} does not return them. Absent or missing a name: nothing declared.
+   */
+  workflowDefinitions?: WorkflowRegistrationWire[];
 }
 
 /** A workflow name and the deployments that registered it. */
@@ -182,6 +260,11 @@ export interface WorkflowRegistration {
   name: string;
   deployments: string[];
   active: boolean;
+  /**
+   * Addition (issue 5): the definition of its most recent registration (any deployment), or of
+   * `deploymentName`'s when {@link Store.getWorkflow} is given one; `null` when none was stored.
+   */
+  definition?: WorkflowRegistrationWire | null;
 }
 
 /** What starting an execution needs. */
@@ -193,6 +276,12 @@ export interface StartExecutionParams {
   deploymentName: string | null;
   input: JsonValue | null;
   now: number;
+  /**
+   * Addition (issue 5), signal-with-start: also appends this signal. When the execution exists and
+   * is running, only the signal is appended (`created: false`, `signaled: true`); when it exists
+   * and is closed, nothing is written (`signaled: false`).
+   */
+  signal?: { name: string; input: JsonValue | null };
 }
 
 /** The outcome of {@link Store.startExecution}. */
@@ -200,6 +289,8 @@ export interface StartExecutionOutcome {
   execution: ExecutionRecord;
   created: boolean;
   tasks: CreatedTask[];
+  /** Set with `signal`: whether the signal was appended. */
+  signaled?: boolean;
 }
 
 /** One execution (its current run). Times are epoch milliseconds. */
@@ -288,9 +379,78 @@ export interface ActivityTaskHeartbeat extends TaskCaller {
 
 /** The answer to a heartbeat. */
 export interface HeartbeatOutcome {
-  /** The activity should stop (cancellation; always false for now). */
+  /** The workflow asked the activity to stop (`REQUEST_CANCEL_ACTIVITY`). */
   cancelRequested: boolean;
 }
+
+/** {@link Store.signalExecution}'s input. */
+export interface SignalExecutionParams {
+  namespace: string;
+  executionId: string;
+  signalName: string;
+  input: JsonValue | null;
+  now: number;
+}
+
+/** {@link Store.requestCancelExecution} and {@link Store.terminateExecution}'s input. */
+export interface ExecutionActionParams {
+  namespace: string;
+  executionId: string;
+  reason: string | null;
+  now: number;
+}
+
+/** {@link Store.acceptUpdate}'s input. */
+export interface AcceptUpdateParams {
+  namespace: string;
+  executionId: string;
+  updateId: string;
+  updateName: string;
+  input: JsonValue | null;
+  now: number;
+}
+
+/** What a signal, cancel request, termination or update acceptance did. */
+export interface ExternalEventOutcome extends TransitionOutcome {
+  /** The execution after the transition. */
+  execution: ExecutionRecord;
+  /** False when nothing was written (a repeated cancel request, an update id already accepted). */
+  appended: boolean;
+}
+
+/** Where an update stands. */
+export type UpdateOutcome =
+  | { stage: 'accepted'; acceptedEventId: number; executionStatus: ExecutionStatus }
+  | { stage: 'completed'; acceptedEventId: number; result: JsonValue | null; failure: Failure | null };
+
+/** {@link Store.createQueryTask}'s input. */
+export interface CreateQueryParams {
+  namespace: string;
+  executionId: string;
+  queryName: string;
+  input: JsonValue | null;
+  now: number;
+  deadlineAt: number;
+}
+
+/** The query task queued, for the matching layer and the waiting request. */
+export interface CreatedQuery {
+  taskId: number;
+  task: CreatedTask;
+  execution: ExecutionRecord;
+}
+
+/** {@link Store.answerQueryTask}'s input: exactly one of `result` and `failure`. */
+export interface QueryTaskAnswer extends TaskCaller {
+  result?: JsonValue | null;
+  failure?: Failure;
+}
+
+/** A query task's state. */
+export type QueryAnswer =
+  | { state: 'pending' }
+  | { state: 'answered'; result: JsonValue | null; failure: Failure | null }
+  | { state: 'gone' };
 
 /** {@link Store.releaseTasks}'s input: the tokens of the tasks the worker never received. */
 export interface TaskRelease {
@@ -318,8 +478,9 @@ export interface TimeoutSweep {
 
 /** A task a transition queued: the matching layer wakes the pollers that can take it. */
 export interface CreatedTask {
-  kind: TaskKind;
-  /** Workflow name for a workflow task, activity name for an activity task. */
+  /** `timer`: a durable timer due at `visibleAt`; no worker takes it, the timeout sweep fires it. */
+  kind: TaskKind | 'timer';
+  /** Workflow name for a workflow or query task, activity name for an activity task. */
   name: string;
   /** The deployment it is pinned to, or `null` when any deployment may take it. */
   deploymentName: string | null;

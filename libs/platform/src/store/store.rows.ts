@@ -1,5 +1,5 @@
-import type { ExecutionStatus, HistoryEvent, JsonValue, RetryPolicyWire, TaskKind } from '#workflows/protocol';
-import type { ExecutionRecord, WorkerSession } from './store.interface.js';
+import type { ExecutionStatus, Failure, HistoryEvent, JsonValue, RetryPolicyWire } from '#workflows/protocol';
+import type { CreatedTask, ExecutionRecord, WorkerSession } from './store.interface.js';
 
 /** A row of `executions`, the same in every engine (JSON kept as text, times as epoch ms). */
 export interface ExecutionRow {
@@ -19,11 +19,14 @@ export interface ExecutionRow {
   last_event_id: number;
 }
 
-/** A row of `tasks`. */
+/**
+ * A row of `tasks`: a workflow, activity or query task a worker leases, or a durable timer
+ * (`timer`, never leased: the timeout sweep fires it at `deadline_at`).
+ */
 export interface TaskRow {
   id: number;
   namespace: string;
-  kind: TaskKind;
+  kind: CreatedTask['kind'];
   execution_id: string;
   run_id: string;
   name: string;
@@ -46,6 +49,29 @@ export interface TaskRow {
   /** JSON `{type, message}` of the workflow task's last recorded failure. */
   last_failure: string | null;
   closed_at: number | null;
+  /** A query task's answer: JSON {@link QueryTaskAnswerText}, set when the worker answered it. */
+  answer: string | null;
+  /** 1 when the workflow asked the leased activity attempt to stop (`REQUEST_CANCEL_ACTIVITY`), else 0. */
+  cancel_requested: number;
+}
+
+/** What a timer task row carries in `payload`. */
+export interface TimerTaskPayload {
+  timer_id: number;
+  /** The `TIMER_STARTED` event's id. */
+  started_event_id: number;
+}
+
+/** What a query task row carries in `payload`. */
+export interface QueryTaskPayload {
+  query_name: string;
+  input: JsonValue | null;
+}
+
+/** A query task's recorded answer (the `answer` column). */
+export interface QueryTaskAnswerText {
+  result: JsonValue | null;
+  failure: Failure | null;
 }
 
 /** What an activity task row carries in `payload`. */
@@ -64,7 +90,7 @@ export interface ActivityTaskPayload {
   retry: RetryPolicyWire;
 }
 
-/** A row of `history_events`. */
+/** A row of `history_events` (the columns a history read selects). */
 export interface HistoryEventRow {
   event_id: number;
   event_type: string;
@@ -122,6 +148,21 @@ export function toHistoryEvent(row: HistoryEventRow): HistoryEvent {
     event_timestamp: new Date(row.event_timestamp).toISOString(),
     attributes: JSON.parse(row.attributes),
   } as HistoryEvent;
+}
+
+/** A row of `workflow_registrations` as the listing reads it: sorted by workflow name, then deployment. */
+export interface RegistrationRow {
+  workflow_name: string;
+  deployment_name: string;
+  last_registered_at: number;
+  /** JSON `WorkflowRegistrationWire`, or `NULL` when the worker declared none. */
+  definition: string | null;
+}
+
+/** The workflow names a session registers, each with its definition's JSON text (`null` when it declared none). */
+export function registeredDefinitions(session: WorkerSession): [name: string, definition: string | null][] {
+  const definitions = new Map((session.workflowDefinitions ?? []).map((definition) => [definition.name, definition]));
+  return [...new Set(session.workflows)].map((name) => [name, toJson(definitions.get(name))]);
 }
 
 /** A session row as the store's record. */

@@ -1,12 +1,14 @@
 import {
   ErrorCode,
+  EventType,
   formatTaskToken,
   type ActivityTaskWire,
   type Failure,
+  type HistoryEvent,
+  type NewEvent,
   type ScheduleActivityCommand,
   type TaskKind,
   type WorkflowTaskWire,
-  type HistoryEvent,
 } from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
 import { planActivityFailure, type ActivityFailurePlan } from '../executions/activity-retry.planner.js';
@@ -18,7 +20,7 @@ import {
   workflowTaskTimeoutFailure,
 } from '../executions/activity-timeout.planner.js';
 import type { ActivityTaskHeartbeat, TaskCaller, TransitionOutcome } from './store.interface.js';
-import { fromJson, type ActivityTaskPayload, type ExecutionRow, type TaskRow } from './store.rows.js';
+import { fromJson, type ActivityTaskPayload, type ExecutionRow, type TaskRow, type TimerTaskPayload } from './store.rows.js';
 
 /*
  * The engine-neutral rules of the task transitions: every engine reads and locks rows its own
@@ -66,9 +68,13 @@ export function queuedActivityDeadline(payload: ActivityTaskPayload, visibleAt: 
   return nextActivityDeadline(payload, times)?.at ?? null;
 }
 
-/** The deadline of a task's next attempt queued visible at `visibleAt` (a workflow task has none while queued). */
+/**
+ * The deadline of a task's next attempt queued visible at `visibleAt`: an activity's queued
+ * timeouts; a query keeps its own; a workflow task has none while queued.
+ */
 export function requeuedDeadline(task: TaskRow, visibleAt: number): number | null {
-  return task.kind === 'activity' ? queuedActivityDeadline(payloadOf(task), visibleAt) : null;
+  if (task.kind === 'activity') return queuedActivityDeadline(payloadOf(task), visibleAt);
+  return task.kind === 'query' ? task.deadline_at : null;
 }
 
 /** The deadline of a leased activity attempt, leased at `leasedAt` and last heard from at `heartbeatAt`. */
@@ -85,9 +91,11 @@ export function failureSignature(failure: Failure): string {
 
 /**
  * Decides an activity attempt's failure by its retry policy, never retrying past the
- * activity's schedule-to-close deadline.
+ * activity's schedule-to-close deadline, and never retrying an attempt asked to stop.
  */
 export function planAttemptFailure(task: TaskRow, failure: Failure, now: number, noBackoff: boolean): ActivityFailurePlan {
+  // The workflow asked the activity to stop: whatever ended the attempt, it is not retried.
+  if (task.cancel_requested) return { retry: false, reason: 'cancel_requested' };
   const payload = payloadOf(task);
   const closeDeadline = scheduleToCloseDeadline(payload, payload.scheduled_at ?? null);
   return planActivityFailure(payload.retry, task.attempt, failure, { now, closeDeadline, noBackoff });
@@ -112,10 +120,10 @@ export function checkLeasedTask(task: TaskRow | undefined, caller: TaskCaller, k
   return task;
 }
 
-/** Refuses a heartbeat naming a workflow task (`WF_REQUEST_INVALID`), before anything is read. */
+/** Refuses a heartbeat naming a workflow or query task (`WF_REQUEST_INVALID`), before anything is read. */
 export function checkHeartbeatToken(heartbeat: ActivityTaskHeartbeat): void {
   if (heartbeat.token.kind !== 'activity') {
-    throw new PlatformError(ErrorCode.RequestInvalid, 'task_token names a workflow task: only activity tasks heartbeat');
+    throw new PlatformError(ErrorCode.RequestInvalid, `task_token names a ${heartbeat.token.kind} task: only activity tasks heartbeat`);
   }
 }
 
@@ -135,10 +143,16 @@ export type TaskTimeoutPlan =
   /** A schedule-to-start or schedule-to-close timeout: the activity fails. */
   | { action: 'failActivity'; failure: Failure }
   /** A start-to-close or heartbeat timeout: the attempt fails by the retry policy. */
-  | { action: 'failActivityAttempt'; failure: Failure };
+  | { action: 'failActivityAttempt'; failure: Failure }
+  /** A durable timer is due: it fires. */
+  | { action: 'fireTimer' }
+  /** A query nobody answered in time: it closes unanswered. */
+  | { action: 'closeQuery' };
 
 /** Decides what the due deadline of `task` does at `now`. */
 export function planTaskTimeout(task: TaskRow, now: number): TaskTimeoutPlan {
+  if (task.kind === 'timer') return { action: 'fireTimer' };
+  if (task.kind === 'query') return { action: 'closeQuery' };
   if (task.kind === 'workflow') {
     if (task.state !== 'leased' || task.leased_at === null) return { action: 'reset', deadlineAt: null };
     const failure = workflowTaskTimeoutFailure(task.deadline_at! - task.leased_at);
@@ -171,6 +185,42 @@ export function toWorkflowTaskWire(task: TaskRow, history: HistoryEvent[]): Work
     attempt: task.attempt,
     history,
   };
+}
+
+/** The `TIMER_FIRED` event of a due timer task. */
+export function timerFiredEvent(task: TaskRow): NewEvent {
+  const payload = fromJson<TimerTaskPayload>(task.payload)!;
+  return { event_type: EventType.TimerFired, attributes: { timer_id: payload.timer_id, started_event_id: payload.started_event_id } };
+}
+
+/** The open timer task of `timerId` among a run's open timer tasks, if it has not fired. */
+export function timerTaskOf(tasks: readonly TaskRow[], timerId: number): TaskRow | undefined {
+  return tasks.find((task) => fromJson<TimerTaskPayload>(task.payload)!.timer_id === timerId);
+}
+
+/**
+ * What `REQUEST_CANCEL_ACTIVITY` does to the activity's open task (among the run's open
+ * activity tasks): a queued attempt (not started, or waiting for its retry) is cancelled at
+ * once; a leased one is asked to stop (its heartbeat says so, its end is recorded as cancelled);
+ * a closed activity is left alone (only the request is recorded).
+ */
+export type ActivityCancelPlan = { action: 'none' } | { action: 'cancel'; task: TaskRow } | { action: 'request'; task: TaskRow };
+
+/** Decides what cancelling activity `activityId` does (see {@link ActivityCancelPlan}). */
+export function planActivityCancel(openActivityTasks: readonly TaskRow[], activityId: number): ActivityCancelPlan {
+  const task = openActivityTasks.find((candidate) => payloadOf(candidate).activity_id === activityId);
+  if (!task) return { action: 'none' };
+  return task.state === 'queued' ? { action: 'cancel', task } : { action: 'request', task };
+}
+
+/**
+ * The event that ends an activity: `ACTIVITY_TASK_CANCELED` when the workflow asked it to stop
+ * (or it never started: `failure` null), `ACTIVITY_TASK_FAILED` otherwise.
+ */
+export function activityEndEvent(task: TaskRow, failure: Failure | null): NewEvent {
+  const ids = activityIds(payloadOf(task), task);
+  if (task.cancel_requested || failure === null) return { event_type: EventType.ActivityTaskCanceled, attributes: { ...ids, failure } };
+  return { event_type: EventType.ActivityTaskFailed, attributes: { ...ids, failure } };
 }
 
 /** A leased activity task in its wire shape. */

@@ -79,12 +79,15 @@ export class TasksService {
   async heartbeat(namespace: string, request: HeartbeatTaskRequest): Promise<HeartbeatTaskResponse> {
     const session = await this.sessions.session(namespace, request.worker_id);
     const caller = this.caller(session, request.task_token);
-    if (caller.token.kind !== 'activity') throw invalid('task_token names a workflow task: only activity tasks heartbeat');
+    if (caller.token.kind !== 'activity') throw invalid(`task_token names a ${caller.token.kind} task: only activity tasks heartbeat`);
     const outcome = await this.store.heartbeatActivityTask(request.details === undefined ? caller : { ...caller, details: request.details });
     return { cancel_requested: outcome.cancelRequested };
   }
 
-  /** Completes a leased task, then leases up to `next` more without waiting. */
+  /**
+   * Completes a leased task, then leases up to `next` more without waiting: a workflow task with
+   * its commands, an activity or a query (`q…` token: its answer) with its result.
+   */
   async complete(namespace: string, request: CompleteTaskRequest): Promise<TasksResponse> {
     const session = await this.sessions.session(namespace, request.worker_id);
     const caller = this.caller(session, request.task_token);
@@ -95,19 +98,32 @@ export class TasksService {
       outcome = await this.store.completeWorkflowTask({ ...caller, commands: request.commands });
     } else {
       if (request.commands !== undefined) throw invalid('commands is only accepted for a workflow task');
-      outcome = await this.store.completeActivityTask({ ...caller, result: request.result ?? null });
+      outcome =
+        caller.token.kind === 'query'
+          ? await this.store.answerQueryTask({ ...caller, result: request.result ?? null })
+          : await this.store.completeActivityTask({ ...caller, result: request.result ?? null });
     }
     return { tasks: await this.afterTransition(session, outcome, request.next) };
   }
 
-  /** Records a leased task's failure, then leases up to `next` more without waiting. */
+  /**
+   * Records a leased task's failure, then leases up to `next` more without waiting. A query's
+   * failure is its answer: the handler threw, and the caller gets it.
+   */
   async fail(namespace: string, request: FailTaskRequest): Promise<TasksResponse> {
     const session = await this.sessions.session(namespace, request.worker_id);
     const caller = this.caller(session, request.task_token);
-    const outcome =
-      caller.token.kind === 'workflow'
-        ? await this.store.failWorkflowTask({ ...caller, failure: request.failure, retryDelayMs: workflowTaskRetryDelay(caller.token) })
-        : await this.store.failActivityTask({ ...caller, failure: request.failure });
+    let outcome: TransitionOutcome;
+    switch (caller.token.kind) {
+      case 'workflow':
+        outcome = await this.store.failWorkflowTask({ ...caller, failure: request.failure, retryDelayMs: workflowTaskRetryDelay(caller.token) });
+        break;
+      case 'query':
+        outcome = await this.store.answerQueryTask({ ...caller, failure: request.failure });
+        break;
+      default:
+        outcome = await this.store.failActivityTask({ ...caller, failure: request.failure });
+    }
     return { tasks: await this.afterTransition(session, outcome, request.next) };
   }
 
@@ -142,7 +158,7 @@ export class TasksService {
 
   private caller(session: WorkerSession, taskToken: string): TaskCaller {
     const token = parseTaskToken(taskToken);
-    if (!token) throw new PlatformError(ErrorCode.TaskTokenInvalid, 'task_token is not a task token (expected w<id>.<attempt> or a<id>.<attempt>)');
+    if (!token) throw new PlatformError(ErrorCode.TaskTokenInvalid, 'task_token is not a task token (expected w<id>.<attempt>, a<id>.<attempt> or q<id>.<attempt>)');
     return { namespace: session.namespace, workerId: session.workerId, workerName: session.workerName, token, now: this.clock.now() };
   }
 }

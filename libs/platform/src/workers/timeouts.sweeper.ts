@@ -4,6 +4,7 @@ import { TransitionPublisher } from '../matching/transition.publisher.js';
 import type { ResolvedPlatformOptions } from '../options/platform.options.js';
 import { CLOCK, PLATFORM_LOGGER, PLATFORM_OPTIONS, STORE } from '../platform.constants.js';
 import type { NamespaceTasks, Store } from '../store/store.interface.js';
+import { SweepAlarm } from './sweep.alarm.js';
 
 /** The sweep runs at most this often, so that a dead worker's tasks come back within about a second of its expiry. */
 const MAX_SWEEP_INTERVAL_MS = 1000;
@@ -20,7 +21,9 @@ const PURGE_BATCH = 1000;
  * The platform's own clock work, every tick: takes back the tasks of worker sessions that
  * stopped heartbeating (or were purged), fires due task deadlines (workflow task timeouts,
  * activity timeouts) through the store's deadline index in bounded batches, purges old closed
- * tasks, and wakes the polls that can take what was queued again.
+ * tasks, and wakes the polls that can take what was queued again. Between ticks, the
+ * {@link SweepAlarm} runs a sweep when a durable timer this node started comes due, so that
+ * timers fire on time.
  *
  * At start, before the first sweep, every open session gets a fresh session timeout: the
  * platform was down, so live workers could not heartbeat, and they must get the chance to
@@ -39,6 +42,7 @@ export class TimeoutsSweeper implements OnApplicationBootstrap, BeforeApplicatio
     @Inject(PLATFORM_OPTIONS) private readonly options: ResolvedPlatformOptions,
     @Inject(PLATFORM_LOGGER) private readonly logger: LoggerService | null,
     private readonly publisher: TransitionPublisher,
+    private readonly alarm: SweepAlarm,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -50,6 +54,10 @@ export class TimeoutsSweeper implements OnApplicationBootstrap, BeforeApplicatio
       this.logger?.error(`Refreshing worker sessions at start failed: ${message(error)}`);
     }
     await this.sweep();
+    // A sweep still queued behind the running one reads the clock when it starts: one is enough.
+    this.alarm.onWake(() => {
+      if (this.pending <= 1) void this.sweep();
+    });
     const interval = Math.min(MAX_SWEEP_INTERVAL_MS, this.options.heartbeatIntervalMs);
     this.timer = setInterval(() => {
       if (this.pending === 0) void this.sweep();
@@ -60,6 +68,7 @@ export class TimeoutsSweeper implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.alarm.stop();
     await this.queue;
   }
 

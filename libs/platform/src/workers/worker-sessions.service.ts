@@ -1,12 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, type Clock, type RegisterWorkerRequest, type RegisterWorkerResponse, type ShutdownWorkerResponse } from '#workflows/protocol';
+import {
+  ErrorCode,
+  type Clock,
+  type RegisterWorkerRequest,
+  type RegisterWorkerResponse,
+  type ShutdownWorkerResponse,
+  type WorkflowRegistrationWire,
+} from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
 import { TaskMatcher } from '../matching/task.matcher.js';
 import { TransitionPublisher } from '../matching/transition.publisher.js';
 import type { ResolvedPlatformOptions } from '../options/platform.options.js';
 import { CLOCK, PLATFORM_OPTIONS, STORE } from '../platform.constants.js';
 import type { Store, WorkerSession } from '../store/store.interface.js';
+import { PayloadValidator } from '../validation/payload.validator.js';
 
 /** Past this many cached sessions, expired ones are dropped from the cache at the next registration. */
 const MAX_CACHED_SESSIONS = 1000;
@@ -26,10 +34,16 @@ export class WorkerSessionsService {
     @Inject(PLATFORM_OPTIONS) private readonly options: ResolvedPlatformOptions,
     private readonly matcher: TaskMatcher,
     private readonly publisher: TransitionPublisher,
+    private readonly validator: PayloadValidator,
   ) {}
 
-  /** Opens a session for the registered workflows and activities. */
+  /**
+   * Opens a session for the registered workflows and activities, storing each workflow's input
+   * schema and handlers. A schema that does not compile, or a handler name given twice in one
+   * kind, is a 422 naming its path, and nothing is opened.
+   */
   async register(namespace: string, request: RegisterWorkerRequest): Promise<RegisterWorkerResponse> {
+    this.validator.checkDefinitions(request.workflows);
     const now = this.clock.now();
     const session: WorkerSession = {
       workerId: randomUUID(),
@@ -40,6 +54,7 @@ export class WorkerSessionsService {
       activities: [...new Set(request.activities.map((a) => a.name))],
       openedAt: now,
       expiresAt: now + this.options.sessionTimeoutMs,
+      workflowDefinitions: firstOfEachName(request.workflows),
     };
     await this.store.openWorkerSession(session);
     if (this.sessions.size >= MAX_CACHED_SESSIONS) this.forgetExpired(now);
@@ -112,6 +127,12 @@ export class WorkerSessionsService {
   get leaseMs(): number {
     return this.options.sessionTimeoutMs;
   }
+}
+
+/** A workflow registered twice in one request counts once, as first given. */
+function firstOfEachName(workflows: readonly WorkflowRegistrationWire[]): WorkflowRegistrationWire[] {
+  const seen = new Set<string>();
+  return workflows.filter((workflow) => !seen.has(workflow.name) && Boolean(seen.add(workflow.name)));
 }
 
 function notFound(workerId: string): PlatformError {

@@ -1,5 +1,6 @@
 import type { Failure } from '../failures/failure.js';
 import type { HistoryEvent, JsonValue } from '../history/history-event.js';
+import type { JsonSchema } from './worker.js';
 
 /** The states of an execution. */
 export const ExecutionStatus = {
@@ -21,6 +22,84 @@ export interface ExecuteWorkflowRequest {
   wait_for_result?: boolean;
   timeout_seconds?: number;
   deployment_name?: string;
+  /**
+   * Signal-with-start: delivers this signal to the execution, starting it first when no
+   * execution with `execution_id` exists. A running one is signalled, not refused.
+   */
+  signal?: SignalRequest;
+}
+
+/** Body of `POST /v1/workflows/executions/{id}/signals`. */
+export interface SignalRequest {
+  name: string;
+  input?: JsonValue;
+}
+
+/** Body of `POST /v1/workflows/executions/{id}/queries`. */
+export interface QueryRequest {
+  name: string;
+  input?: JsonValue;
+  /** How long to wait for a worker's answer. @default 10 */
+  timeout_seconds?: number;
+}
+
+/** The answer to a query. A failed query is an error (`WF_QUERY_FAILED`) whose body carries `failure`. */
+export interface QueryResponse {
+  result: JsonValue | null;
+}
+
+/** Body of `POST /v1/workflows/executions/{id}/updates`. */
+export interface UpdateRequest {
+  name: string;
+  input?: JsonValue;
+  /**
+   * Names the update so that a retried request does not run it twice: the same id returns
+   * (or keeps waiting for) the same outcome. Generated when absent.
+   */
+  update_id?: string;
+  /** How long to wait for the handler to finish. @default 10 */
+  timeout_seconds?: number;
+}
+
+/**
+ * The state of an update: `ACCEPTED` while its handler runs (the wait ended first: ask again with
+ * the same `update_id`), `COMPLETED` with its `result` or its `failure`.
+ */
+export interface UpdateResponse {
+  update_id: string;
+  stage: 'ACCEPTED' | 'COMPLETED';
+  result: JsonValue | null;
+  failure: Failure | null;
+}
+
+/** Body of `POST /v1/workflows/executions/{id}/cancel` and `/terminate`. */
+export interface CancelRequest {
+  reason?: string;
+}
+
+/** Body of the batch `POST /v1/workflows/executions/cancel` and `/terminate`. */
+export interface BatchRequest {
+  execution_ids: string[];
+  reason?: string;
+}
+
+/** One execution's outcome in a batch: `detail` and `code` say why it was not done. */
+export interface BatchItemWire {
+  execution_id: string;
+  ok: boolean;
+  code?: string;
+  detail?: string;
+}
+
+/** The answer to a batch cancel or terminate. */
+export interface BatchResponse {
+  results: BatchItemWire[];
+}
+
+/** The answer to a signal, cancel or terminate of one execution. */
+export interface ExecutionActionResponse {
+  execution_id: string;
+  run_id: string;
 }
 
 /** The execution object of the REST API. */
@@ -57,6 +136,21 @@ export interface WorkflowWire {
   deployments: string[];
   /** Whether a live worker session has registered it. */
   active: boolean;
+}
+
+/** A handler as `GET /v1/workflows/{workflow_identifier}` shows it. */
+export interface HandlerWire {
+  name: string;
+  /** JSON Schema of its input; `null` accepts any JSON. */
+  input_schema: JsonSchema | null;
+}
+
+/** `GET /v1/workflows/{workflow_identifier}`: the workflow, its input schema and its handlers, as last registered. */
+export interface WorkflowDetailWire extends WorkflowWire {
+  input_schema: JsonSchema | null;
+  signals: HandlerWire[];
+  queries: HandlerWire[];
+  updates: HandlerWire[];
 }
 
 /** `GET /v1/workflows`. */

@@ -3,12 +3,30 @@ import type { Failure } from '../failures/failure.js';
 import type { JsonValue } from '../history/history-event.js';
 import type { TaskWire } from '../tasks/task.js';
 
+/** A JSON Schema (draft 2020-12) document, as registered for an input. */
+export type JsonSchema = { [key: string]: JsonValue } | boolean;
+
+/** A signal, query or update handler a workflow defines; `input_schema` absent or null accepts any JSON. */
+export interface HandlerRegistrationWire {
+  name: string;
+  input_schema?: JsonSchema | null;
+}
+
+/** A workflow as a worker registers it: its input schema and its handlers. */
+export interface WorkflowRegistrationWire {
+  name: string;
+  input_schema?: JsonSchema | null;
+  signals?: HandlerRegistrationWire[];
+  queries?: HandlerRegistrationWire[];
+  updates?: HandlerRegistrationWire[];
+}
+
 /** `POST /v1/workflows/workers/register`: opens a worker session. */
 export interface RegisterWorkerRequest {
   worker_name: string;
   deployment_name: string;
   sdk_version: string;
-  workflows: { name: string }[];
+  workflows: WorkflowRegistrationWire[];
   activities: { name: string }[];
   max_concurrent_workflow_tasks: number;
   max_concurrent_activity_tasks: number;
@@ -77,7 +95,7 @@ export interface HeartbeatTaskRequest {
 
 /** The answer to an activity heartbeat. */
 export interface HeartbeatTaskResponse {
-  /** True when the activity should stop (cancellation); the attempt's AbortSignal fires. */
+  /** True when the workflow asked the activity to stop (cancellation): the attempt's AbortSignal fires. */
   cancel_requested: boolean;
 }
 

@@ -6,6 +6,11 @@ export const CommandType = {
   ScheduleActivity: 'SCHEDULE_ACTIVITY',
   CompleteWorkflow: 'COMPLETE_WORKFLOW',
   FailWorkflow: 'FAIL_WORKFLOW',
+  CancelWorkflow: 'CANCEL_WORKFLOW',
+  StartTimer: 'START_TIMER',
+  CancelTimer: 'CANCEL_TIMER',
+  RequestCancelActivity: 'REQUEST_CANCEL_ACTIVITY',
+  CompleteUpdate: 'COMPLETE_UPDATE',
 } as const;
 /** One of {@link CommandType}'s values. */
 export type CommandType = (typeof CommandType)[keyof typeof CommandType];
@@ -48,5 +53,50 @@ export interface FailWorkflowCommand {
   failure: Failure;
 }
 
+/** Closes the run as cancelled: the workflow let a cancellation request end it. */
+export interface CancelWorkflowCommand {
+  type: typeof CommandType.CancelWorkflow;
+  reason: string | null;
+}
+
+/** Starts a durable timer; `timer_id` is the workflow's own sequence number for it. */
+export interface StartTimerCommand {
+  type: typeof CommandType.StartTimer;
+  timer_id: number;
+  /** At least 1. */
+  duration_ms: number;
+}
+
+/** Cancels a timer the run started. Recorded even when the timer fired meanwhile, so that replay matches. */
+export interface CancelTimerCommand {
+  type: typeof CommandType.CancelTimer;
+  timer_id: number;
+}
+
+/**
+ * Asks a scheduled activity to stop: not started yet, it is cancelled at once
+ * (`ACTIVITY_TASK_CANCELED`); running, its next heartbeat answers `cancel_requested`.
+ */
+export interface RequestCancelActivityCommand {
+  type: typeof CommandType.RequestCancelActivity;
+  activity_id: number;
+}
+
+/** An update handler finished: its result, or its failure. */
+export interface CompleteUpdateCommand {
+  type: typeof CommandType.CompleteUpdate;
+  update_id: string;
+  result: JsonValue | null;
+  failure: Failure | null;
+}
+
 /** Any command a workflow task may answer with. */
-export type Command = ScheduleActivityCommand | CompleteWorkflowCommand | FailWorkflowCommand;
+export type Command =
+  | ScheduleActivityCommand
+  | CompleteWorkflowCommand
+  | FailWorkflowCommand
+  | CancelWorkflowCommand
+  | StartTimerCommand
+  | CancelTimerCommand
+  | RequestCancelActivityCommand
+  | CompleteUpdateCommand;

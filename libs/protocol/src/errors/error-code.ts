@@ -13,6 +13,15 @@ export const ErrorCode = {
   WorkflowNotFound: 'WF_WORKFLOW_NOT_FOUND',
   ExecutionNotFound: 'WF_EXECUTION_NOT_FOUND',
   ExecutionAlreadyStarted: 'WF_EXECUTION_ALREADY_STARTED',
+  /** The execution is closed: a signal, update, cancel or terminate needs a running one. */
+  ExecutionClosed: 'WF_EXECUTION_CLOSED',
+  SignalNotFound: 'WF_SIGNAL_NOT_FOUND',
+  QueryNotFound: 'WF_QUERY_NOT_FOUND',
+  UpdateNotFound: 'WF_UPDATE_NOT_FOUND',
+  /** The query handler threw; `detail` carries its message. */
+  QueryFailed: 'WF_QUERY_FAILED',
+  /** No worker answered the query in time. */
+  QueryTimedOut: 'WF_QUERY_TIMED_OUT',
   WorkerSessionNotFound: 'WF_WORKER_SESSION_NOT_FOUND',
   TaskNotFound: 'WF_TASK_NOT_FOUND',
   TaskTokenStale: 'WF_TASK_TOKEN_STALE',
@@ -35,6 +44,12 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   WF_WORKFLOW_NOT_FOUND: 404,
   WF_EXECUTION_NOT_FOUND: 404,
   WF_EXECUTION_ALREADY_STARTED: 409,
+  WF_EXECUTION_CLOSED: 409,
+  WF_SIGNAL_NOT_FOUND: 404,
+  WF_QUERY_NOT_FOUND: 404,
+  WF_UPDATE_NOT_FOUND: 404,
+  WF_QUERY_FAILED: 422,
+  WF_QUERY_TIMED_OUT: 504,
   WF_WORKER_SESSION_NOT_FOUND: 404,
   WF_TASK_NOT_FOUND: 404,
   WF_TASK_TOKEN_STALE: 409,

@@ -23,7 +23,12 @@ export const PlatformFailureType = {
   WorkerSessionExpired: 'WorkerSessionExpired',
   /** The worker holding the task shut down before finishing it. */
   WorkerShutdown: 'WorkerShutdown',
+  /** A workflow task tried to close the run without having seen a signal, update or cancellation that arrived meanwhile. */
+  UnhandledExternalEvent: 'UnhandledExternalEvent',
 } as const;
+
+/** The failure type of a cancellation, as workflows and activities see it. */
+export const CANCELLED_FAILURE_TYPE = 'CancelledFailure';
 
 /** Which activity timeout expired. */
 export const TimeoutType = {

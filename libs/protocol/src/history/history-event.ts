@@ -38,6 +38,28 @@ export interface EventAttributes {
     next_attempt_delay_ms: number;
   };
   [EventType.ActivityTaskFailed]: { scheduled_event_id: number; activity_id: number; attempt: number; failure: Failure };
+  /** The workflow asked for the activity to stop (REQUEST_CANCEL_ACTIVITY); a running attempt learns it from its heartbeat. */
+  [EventType.ActivityTaskCancelRequested]: { scheduled_event_id: number; activity_id: number };
+  /** The activity stopped because it was cancelled: not started yet, or its attempt ended after the request. */
+  [EventType.ActivityTaskCanceled]: { scheduled_event_id: number; activity_id: number; attempt: number; failure: Failure | null };
+  /** A durable timer; `fire_at` is ISO 8601 platform time. */
+  [EventType.TimerStarted]: { timer_id: number; duration_ms: number; fire_at: string };
+  [EventType.TimerFired]: { timer_id: number; started_event_id: number };
+  [EventType.TimerCanceled]: { timer_id: number; started_event_id: number };
+  [EventType.WorkflowExecutionSignaled]: { signal_name: string; input: JsonValue | null };
+  [EventType.WorkflowExecutionCancelRequested]: { reason: string | null };
+  /** The workflow ended because it was cancelled (its code let the cancellation propagate). */
+  [EventType.WorkflowExecutionCanceled]: { reason: string | null };
+  /** The platform ended the run at once; no workflow code ran. */
+  [EventType.WorkflowExecutionTerminated]: { reason: string | null };
+  [EventType.WorkflowExecutionUpdateAccepted]: { update_id: string; update_name: string; input: JsonValue | null };
+  /** An update handler's outcome: `result`, or `failure` when it threw. */
+  [EventType.WorkflowExecutionUpdateCompleted]: {
+    update_id: string;
+    accepted_event_id: number;
+    result: JsonValue | null;
+    failure: Failure | null;
+  };
 }
 
 /** One event of one run's history, numbered from 1. */
@@ -60,17 +82,39 @@ export type NewEvent<T extends EventType = EventType> = {
 export const RESOLUTION_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   EventType.ActivityTaskCompleted,
   EventType.ActivityTaskFailed,
+  EventType.ActivityTaskCanceled,
+  EventType.TimerFired,
+  EventType.WorkflowExecutionSignaled,
+  EventType.WorkflowExecutionCancelRequested,
+  EventType.WorkflowExecutionUpdateAccepted,
+]);
+
+/**
+ * Resolution events sent from outside the workflow (signals, updates, cancellation): a task that
+ * closes the run without having seen one is not allowed to, so that none is lost.
+ */
+export const EXTERNAL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  EventType.WorkflowExecutionSignaled,
+  EventType.WorkflowExecutionCancelRequested,
+  EventType.WorkflowExecutionUpdateAccepted,
 ]);
 
 /** Events a workflow task's commands produce; replay compares them with the commands the code issues again. */
 export const COMMAND_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   EventType.ActivityTaskScheduled,
+  EventType.ActivityTaskCancelRequested,
+  EventType.TimerStarted,
+  EventType.TimerCanceled,
+  EventType.WorkflowExecutionUpdateCompleted,
   EventType.WorkflowExecutionCompleted,
   EventType.WorkflowExecutionFailed,
+  EventType.WorkflowExecutionCanceled,
 ]);
 
 /** Events after which a run is closed and accepts no further event. */
 export const TERMINAL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   EventType.WorkflowExecutionCompleted,
   EventType.WorkflowExecutionFailed,
+  EventType.WorkflowExecutionCanceled,
+  EventType.WorkflowExecutionTerminated,
 ]);

@@ -34,8 +34,25 @@ export interface ActivityTaskWire {
   heartbeat_details: JsonValue | null;
 }
 
+/**
+ * A leased query: the worker rebuilds the run from `history` (or uses the instance it holds),
+ * calls the `@Query()` method and answers with its result (`tasks/complete`) or its failure
+ * (`tasks/fail`). Nothing is recorded in history.
+ */
+export interface QueryTaskWire {
+  kind: 'query';
+  task_token: string;
+  execution_id: string;
+  run_id: string;
+  workflow_name: string;
+  query_name: string;
+  input: JsonValue | null;
+  attempt: number;
+  history: HistoryEvent[];
+}
+
 /** Any leased task. */
-export type TaskWire = WorkflowTaskWire | ActivityTaskWire;
+export type TaskWire = WorkflowTaskWire | ActivityTaskWire | QueryTaskWire;
 
 /** The kind of a task, as the first letter of its token. */
 export type TaskKind = TaskWire['kind'];
@@ -47,11 +64,13 @@ export interface TaskTokenParts {
   attempt: number;
 }
 
-const TOKEN_PATTERN = /^([wa])(\d{1,15})\.(\d{1,9})$/;
+const TOKEN_PATTERN = /^([waq])(\d{1,15})\.(\d{1,9})$/;
+const TOKEN_PREFIX: Readonly<Record<TaskKind, string>> = { workflow: 'w', activity: 'a', query: 'q' };
+const TOKEN_KIND: Readonly<Record<string, TaskKind>> = { w: 'workflow', a: 'activity', q: 'query' };
 
-/** Formats a lease token: `w<task id>.<attempt>` or `a<task id>.<attempt>`. */
+/** Formats a lease token: `w<task id>.<attempt>`, `a…` or `q…`. */
 export function formatTaskToken(parts: TaskTokenParts): string {
-  return `${parts.kind === 'workflow' ? 'w' : 'a'}${parts.taskId}.${parts.attempt}`;
+  return `${TOKEN_PREFIX[parts.kind]}${parts.taskId}.${parts.attempt}`;
 }
 
 /** Parses a lease token; `null` when it is not one. */
@@ -59,5 +78,5 @@ export function parseTaskToken(token: unknown): TaskTokenParts | null {
   if (typeof token !== 'string') return null;
   const match = TOKEN_PATTERN.exec(token);
   if (!match) return null;
-  return { kind: match[1] === 'w' ? 'workflow' : 'activity', taskId: Number(match[2]), attempt: Number(match[3]) };
+  return { kind: TOKEN_KIND[match[1]!]!, taskId: Number(match[2]), attempt: Number(match[3]) };
 }

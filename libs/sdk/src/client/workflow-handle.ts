@@ -1,21 +1,62 @@
-import { ExecutionStatus, type ExecutionWire, type HistoryEvent } from '#workflows/protocol';
+import { randomUUID } from 'node:crypto';
+import { Observable } from 'rxjs';
+import {
+  ErrorCode,
+  ExecutionStatus,
+  TERMINAL_EVENT_TYPES,
+  type ExecutionActionResponse,
+  type ExecutionWire,
+  type HistoryEvent,
+} from '#workflows/protocol';
 import { fromFailure } from '../errors/failure.converter.js';
 import { WorkflowFailedError } from '../errors/workflow-failed.error.js';
+import { WorkflowQueryFailedError } from '../errors/workflow-query-failed.error.js';
+import { WorkflowUpdateFailedError } from '../errors/workflow-update-failed.error.js';
 import { WorkflowsApiError } from '../errors/workflows-api.error.js';
+import { toJsonPayload } from '../runtime/payload.js';
 import type { PlatformTransport } from '../transport/platform-transport.js';
 
 /** How long one long-poll for a result is held by the platform. */
 const RESULT_POLL_SECONDS = 30;
-/** Consecutive failed waits (platform unreachable or 5xx) before `result()` gives up, about a minute. */
-const MAX_RESULT_RETRIES = 40;
+/** How long one update request waits for the handler before asking again. */
+const UPDATE_POLL_SECONDS = 30;
+/** Consecutive failed waits (platform unreachable or 5xx) before a wait gives up, about a minute. */
+const MAX_TRANSIENT_RETRIES = 40;
+
+/** Options of {@link WorkflowHandle.query}. */
+export interface QueryOptions {
+  /** How long to wait for a worker to answer. @default 10 */
+  timeoutSeconds?: number;
+}
+
+/** Options of {@link WorkflowHandle.update}. */
+export interface UpdateOptions {
+  /** Names the update, so that running the same call again (after a crash, say) does not apply it twice. @default a UUID */
+  updateId?: string;
+}
 
 /** A handle on one execution, from `WorkflowsClient.start()` or `getHandle()`. */
 export class WorkflowHandle<TResult = unknown> {
+  /**
+   * The execution's history as a live stream: every event from the first, then each new one as
+   * it is appended, until the terminal event (then it completes). A dropped connection is
+   * resumed from the last event received (`Last-Event-ID`), without gaps or repeats.
+   * Unsubscribing closes the connection.
+   */
+  readonly events$: Observable<HistoryEvent>;
+
   constructor(
     private readonly transport: PlatformTransport,
     /** The execution's id. */
     readonly executionId: string,
-  ) {}
+  ) {
+    this.events$ = this.eventStream(0);
+  }
+
+  /** The live stream of events after `lastEventId` (see {@link events$}). */
+  eventsAfter(lastEventId: number): Observable<HistoryEvent> {
+    return this.eventStream(lastEventId);
+  }
 
   /** The execution object as the platform has it now. */
   describe(): Promise<ExecutionWire> {
@@ -27,19 +68,8 @@ export class WorkflowHandle<TResult = unknown> {
    * (whose `cause` is the workflow's error) when it did not complete.
    */
   async result(): Promise<TResult> {
-    let failures = 0;
     for (;;) {
-      let execution: ExecutionWire;
-      try {
-        execution = await this.transport.getExecution(this.executionId, RESULT_POLL_SECONDS);
-      } catch (error) {
-        // A restarting or briefly unreachable platform does not end the wait; an answer such as 404 does.
-        const transient = !(error instanceof WorkflowsApiError) || error.status >= 500;
-        if (!transient || ++failures > MAX_RESULT_RETRIES) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** failures)));
-        continue;
-      }
-      failures = 0;
+      const execution = await withTransientRetries(() => this.transport.getExecution(this.executionId, RESULT_POLL_SECONDS));
       if (execution.status !== ExecutionStatus.Running) return resultOf<TResult>(execution);
     }
   }
@@ -55,10 +85,119 @@ export class WorkflowHandle<TResult = unknown> {
     } while (token);
     return events;
   }
+
+  /** Sends a signal: recorded, then delivered to the workflow's `@Signal()` method of that name. */
+  async signal(name: string, input?: unknown): Promise<void> {
+    await this.transport.signal(this.executionId, { name, input: toJsonPayload(input, 'signal input') });
+  }
+
+  /**
+   * Asks the workflow's `@Query()` method of that name for its answer, computed from the
+   * workflow's state by a worker. Throws `WorkflowQueryFailedError` when the handler throws.
+   */
+  async query<T = unknown>(name: string, input?: unknown, options: QueryOptions = {}): Promise<T> {
+    try {
+      const response = await this.transport.query(this.executionId, {
+        name,
+        input: toJsonPayload(input, 'query input'),
+        timeout_seconds: options.timeoutSeconds,
+      });
+      return response.result as T;
+    } catch (error) {
+      if (error instanceof WorkflowsApiError && error.code === ErrorCode.QueryFailed && error.failure) {
+        throw new WorkflowQueryFailedError(this.executionId, name, error.failure, fromFailure(error.failure));
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Runs the workflow's `@Update()` method of that name and returns its result, waiting as long
+   * as it takes. Throws `WorkflowUpdateFailedError` when the handler throws.
+   */
+  async update<T = unknown>(name: string, input?: unknown, options: UpdateOptions = {}): Promise<T> {
+    const updateId = options.updateId ?? randomUUID();
+    const body = { name, input: toJsonPayload(input, 'update input'), update_id: updateId, timeout_seconds: UPDATE_POLL_SECONDS };
+    for (;;) {
+      const response = await withTransientRetries(() => this.transport.update(this.executionId, body));
+      if (response.stage !== 'COMPLETED') continue;
+      if (response.failure) {
+        throw new WorkflowUpdateFailedError(this.executionId, name, updateId, response.failure, fromFailure(response.failure));
+      }
+      return response.result as T;
+    }
+  }
+
+  /**
+   * Asks the execution to cancel: the workflow sees a `CancelledFailure` in what it awaits and
+   * may clean up; running activities are told through their heartbeats.
+   */
+  cancel(reason?: string): Promise<ExecutionActionResponse> {
+    return this.transport.cancel(this.executionId, reason === undefined ? {} : { reason });
+  }
+
+  /** Ends the execution at once, recording the reason; no workflow code runs. */
+  terminate(reason?: string): Promise<ExecutionActionResponse> {
+    return this.transport.terminate(this.executionId, reason === undefined ? {} : { reason });
+  }
+
+  private eventStream(afterEventId: number): Observable<HistoryEvent> {
+    return new Observable<HistoryEvent>((subscriber) => {
+      const abort = new AbortController();
+      const pump = async (): Promise<void> => {
+        let lastEventId = afterEventId;
+        let failures = 0;
+        while (!abort.signal.aborted) {
+          try {
+            for await (const event of this.transport.streamEvents(this.executionId, lastEventId, abort.signal)) {
+              // A resumed stream never repeats what was received; guard anyway, events are numbered.
+              if (event.event_id <= lastEventId) continue;
+              lastEventId = event.event_id;
+              failures = 0;
+              subscriber.next(event);
+              if (TERMINAL_EVENT_TYPES.has(event.event_type)) {
+                subscriber.complete();
+                return;
+              }
+            }
+          } catch (error) {
+            if (abort.signal.aborted) return;
+            const transient = !(error instanceof WorkflowsApiError) || error.status >= 500;
+            if (!transient) throw error;
+          }
+          // The connection ended without the terminal event: resume after a short backoff.
+          if (++failures > MAX_TRANSIENT_RETRIES) throw new Error(`The event stream of ${this.executionId} kept failing`);
+          await delay(Math.min(2000, 25 * 2 ** failures));
+        }
+      };
+      pump().catch((error: unknown) => {
+        if (!abort.signal.aborted) subscriber.error(error);
+      });
+      return () => abort.abort();
+    });
+  }
 }
 
 /** The result of a closed execution, or the typed error it ended with. */
 export function resultOf<TResult>(execution: ExecutionWire): TResult {
   if (execution.status === ExecutionStatus.Completed) return execution.result as TResult;
   throw new WorkflowFailedError(execution, execution.failure, execution.failure ? fromFailure(execution.failure) : undefined);
+}
+
+/** Runs `call`, retrying while the platform is unreachable or answers 5xx (a restart rides through); any other answer ends it. */
+async function withTransientRetries<T>(call: () => Promise<T>): Promise<T> {
+  for (let failures = 1; ; failures++) {
+    try {
+      return await call();
+    } catch (error) {
+      const transient = !(error instanceof WorkflowsApiError) || error.status >= 500;
+      // A query timing out (504) is an answer, not an outage; it is not retried here.
+      if (!transient || failures > MAX_TRANSIENT_RETRIES || (error as WorkflowsApiError).code === ErrorCode.QueryTimedOut) throw error;
+      await delay(Math.min(2000, 50 * 2 ** failures));
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

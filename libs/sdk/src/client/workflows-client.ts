@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { ExecutionStatus, type JsonValue, type WhoAmIWire } from '#workflows/protocol';
+import { ExecutionStatus, type BatchResponse, type JsonValue, type WhoAmIWire, type WorkflowDetailWire } from '#workflows/protocol';
 import type { WorkflowOptions } from '../decorators/workflow.decorator.js';
 import { toJsonPayload } from '../runtime/payload.js';
 import { HttpPlatformTransport } from '../transport/http-platform.transport.js';
@@ -69,6 +69,38 @@ export class WorkflowsClient {
     });
     if (execution.status !== ExecutionStatus.Running) return resultOf<TResult>(execution);
     return new WorkflowHandle<TResult>(this.transport, execution.execution_id).result();
+  }
+
+  /**
+   * Signal-with-start: sends the signal to the execution `options.executionId`, starting it
+   * first (with `options.input`) when it does not exist. Returns its handle.
+   */
+  async signalWithStart<TResult = unknown>(
+    workflow: WorkflowReference,
+    options: StartWorkflowOptions & { executionId: string; signal: string; signalInput?: unknown },
+  ): Promise<WorkflowHandle<TResult>> {
+    const execution = await this.transport.execute(workflowName(workflow), {
+      input: toJsonPayload(options.input, 'input') as JsonValue,
+      execution_id: options.executionId,
+      deployment_name: options.deploymentName,
+      signal: { name: options.signal, input: toJsonPayload(options.signalInput, 'signal input') },
+    });
+    return new WorkflowHandle<TResult>(this.transport, execution.execution_id);
+  }
+
+  /** Asks several executions to cancel; one result per id, in order. */
+  cancelMany(executionIds: string[], reason?: string): Promise<BatchResponse> {
+    return this.transport.batch('cancel', { execution_ids: executionIds, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  /** Terminates several executions; one result per id, in order. */
+  terminateMany(executionIds: string[], reason?: string): Promise<BatchResponse> {
+    return this.transport.batch('terminate', { execution_ids: executionIds, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  /** A registered workflow: its input schema and its signal, query and update handlers. */
+  describeWorkflow(workflow: WorkflowReference): Promise<WorkflowDetailWire> {
+    return this.transport.getWorkflow(workflowName(workflow));
   }
 
   /** A handle on an existing execution. */

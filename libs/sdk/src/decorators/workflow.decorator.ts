@@ -1,10 +1,17 @@
 import { Injectable, Scope, SetMetadata, applyDecorators } from '@nestjs/common';
+import type { ZodType } from 'zod';
 import { WORKFLOW_METADATA } from '../workflows.constants.js';
 
 /** Options of {@link Workflow}. */
 export interface WorkflowOptions {
   /** The name executions are started by. @default the class name */
   name?: string;
+  /**
+   * A zod schema of the execution's input: sent to the platform as JSON Schema at registration;
+   * a start whose input does not match is refused (422, naming the field) before anything is
+   * recorded. Without one, any JSON is accepted.
+   */
+  input?: ZodType;
 }
 
 /**

@@ -1,11 +1,13 @@
 import { Scope, type Type } from '@nestjs/common';
-import { idProblem } from '#workflows/protocol';
+import { toJSONSchema, type ZodType } from 'zod';
+import { idProblem, type JsonSchema } from '#workflows/protocol';
 import type { ActivityOptions } from '../decorators/activity.decorator.js';
+import type { HandlerKind, HandlerMetadata } from '../decorators/handler.decorators.js';
 import type { WorkflowOptions } from '../decorators/workflow.decorator.js';
 import { resolveActivityOptions } from '../options/retry-policy.js';
 import { WorkflowContext } from '../runtime/workflow-context.js';
-import { ACTIVITY_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA } from '../workflows.constants.js';
-import type { WorkflowParam, WorkflowRegistry } from './workflow-registry.js';
+import { ACTIVITY_METADATA, WORKFLOW_HANDLERS_METADATA, WORKFLOW_METADATA, WORKFLOW_RUN_METADATA } from '../workflows.constants.js';
+import type { HandlerDefinition, WorkflowParam, WorkflowRegistry } from './workflow-registry.js';
 
 /** The `@Workflow()` options of `type`, or undefined when it is not a workflow class. */
 export function workflowOptionsOf(type: Type): WorkflowOptions | undefined {
@@ -72,7 +74,42 @@ export function addWorkflowClass(registry: WorkflowRegistry, type: Type, problem
       );
     }
   });
-  if (runMethods.length === 1) registry.addWorkflow({ name, metatype: type, runMethod: runMethods[0]!, params });
+  const inputSchema = jsonSchemaOf(options.input, `${where} input schema`, problems);
+  const handlers = handlersOf(type, where, problems);
+  if (runMethods.length === 1) registry.addWorkflow({ name, metatype: type, runMethod: runMethods[0]!, params, inputSchema, handlers });
+}
+
+const HANDLER_DECORATOR: Readonly<Record<HandlerKind, string>> = { signal: '@Signal()', query: '@Query()', update: '@Update()' };
+
+/** The `@Signal()`, `@Query()` and `@Update()` methods of a workflow class, by kind and name. */
+function handlersOf(type: Type, where: string, problems: string[]): Record<HandlerKind, Map<string, HandlerDefinition>> {
+  const handlers: Record<HandlerKind, Map<string, HandlerDefinition>> = { signal: new Map(), query: new Map(), update: new Map() };
+  const declared: HandlerMetadata[] = Reflect.getMetadata(WORKFLOW_HANDLERS_METADATA, type) ?? [];
+  for (const { kind, propertyKey, options } of declared) {
+    const name = options.name ?? String(propertyKey);
+    const label = `${where} ${HANDLER_DECORATOR[kind]} ${String(propertyKey)}`;
+    const nameProblem = idProblem(name);
+    if (nameProblem) problems.push(`${label}: name ${nameProblem}`);
+    const existing = handlers[kind].get(name);
+    if (existing) {
+      problems.push(`${where} has two ${HANDLER_DECORATOR[kind]} handlers named '${name}' (${String(existing.method)} and ${String(propertyKey)})`);
+      continue;
+    }
+    const inputSchema = jsonSchemaOf(options.input, `${label} input schema`, problems);
+    handlers[kind].set(name, { name, method: propertyKey, inputSchema });
+  }
+  return handlers;
+}
+
+/** The JSON Schema of a zod schema's input, or `null` without one; a schema JSON Schema cannot express is a problem. */
+function jsonSchemaOf(schema: ZodType | undefined, where: string, problems: string[]): JsonSchema | null {
+  if (schema === undefined) return null;
+  try {
+    return toJSONSchema(schema, { io: 'input' }) as JsonSchema;
+  } catch (error) {
+    problems.push(`${where} cannot be expressed as JSON Schema: ${(error as Error).message}`);
+    return null;
+  }
 }
 
 function methodNames(prototype: object): string[] {

@@ -1,8 +1,18 @@
 import type { Type } from '@nestjs/common';
+import type { JsonSchema, WorkflowRegistrationWire } from '#workflows/protocol';
 import type { ActivityOptions } from '../decorators/activity.decorator.js';
+import type { HandlerKind } from '../decorators/handler.decorators.js';
 
 /** How one constructor parameter of a workflow class is supplied. */
 export type WorkflowParam = { kind: 'context' } | { kind: 'activities'; provider: Type };
+
+/** A discovered `@Signal()`, `@Query()` or `@Update()` method. */
+export interface HandlerDefinition {
+  name: string;
+  method: string | symbol;
+  /** Its input's JSON Schema, from the zod schema it declared; `null` accepts any JSON. */
+  inputSchema: JsonSchema | null;
+}
 
 /** A discovered `@Workflow()` class. */
 export interface WorkflowDefinition {
@@ -10,6 +20,28 @@ export interface WorkflowDefinition {
   metatype: Type;
   runMethod: string | symbol;
   params: WorkflowParam[];
+  /** The input's JSON Schema; `null` accepts any JSON. */
+  inputSchema: JsonSchema | null;
+  /** Its handlers by kind, then by name. */
+  handlers: Record<HandlerKind, Map<string, HandlerDefinition>>;
+}
+
+/** A workflow without handlers. */
+export function noHandlers(): WorkflowDefinition['handlers'] {
+  return { signal: new Map(), query: new Map(), update: new Map() };
+}
+
+/** A workflow as the worker registers it with the platform: its schemas and handler names. */
+export function toRegistrationWire(definition: WorkflowDefinition): WorkflowRegistrationWire {
+  const handlers = (kind: HandlerKind) =>
+    [...definition.handlers[kind].values()].map((handler) => ({ name: handler.name, input_schema: handler.inputSchema }));
+  return {
+    name: definition.name,
+    input_schema: definition.inputSchema,
+    signals: handlers('signal'),
+    queries: handlers('query'),
+    updates: handlers('update'),
+  };
 }
 
 /** A discovered `@Activity()` method. */

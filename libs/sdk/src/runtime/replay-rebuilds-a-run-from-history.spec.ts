@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { CommandType, EventType, type HistoryEvent, type NewEvent, type RetryPolicyWire } from '#workflows/protocol';
 import { Activity } from '../decorators/activity.decorator.js';
-import { WorkflowRegistry, type WorkflowDefinition } from '../discovery/workflow-registry.js';
+import { WorkflowRegistry, noHandlers, type WorkflowDefinition } from '../discovery/workflow-registry.js';
 import { ActivityFailure } from '../errors/activity-failure.js';
 import { NonDeterminismError } from '../errors/non-determinism.error.js';
 import { withOptions } from './activity-proxy.js';
@@ -89,7 +89,7 @@ function runOf(metatype: WorkflowDefinition['metatype']): WorkflowRun {
   const registry = new WorkflowRegistry();
   registry.addActivity({ name: 'first', provider: Steps, methodName: 'first', options: {}, isStatic: true });
   registry.addActivity({ name: 'second', provider: Steps, methodName: 'second', options: { startToCloseTimeout: '2s' }, isStatic: true });
-  const definition: WorkflowDefinition = { name: 'wf', metatype, runMethod: 'run', params: [{ kind: 'activities', provider: Steps }] };
+  const definition: WorkflowDefinition = { name: 'wf', metatype, runMethod: 'run', params: [{ kind: 'activities', provider: Steps }], inputSchema: null, handlers: noHandlers() };
   return new WorkflowRun(definition, registry, { workflowName: 'wf', executionId: 'e1', runId: 'r1', taskAttempt: 1 });
 }
 
@@ -165,7 +165,7 @@ describe('replayWorkflowTask', () => {
       }
     }
     const registry = new WorkflowRegistry();
-    const run = new WorkflowRun({ name: 'wf', metatype: Throwing, runMethod: 'run', params: [] }, registry, {
+    const run = new WorkflowRun({ name: 'wf', metatype: Throwing, runMethod: 'run', params: [], inputSchema: null, handlers: noHandlers() }, registry, {
       workflowName: 'wf',
       executionId: 'e1',
       runId: 'r1',
@@ -234,7 +234,7 @@ describe('replayWorkflowTask', () => {
         return { total: 10n };
       }
     }
-    const run = new WorkflowRun({ name: 'wf', metatype: BigIntResult, runMethod: 'run', params: [] }, new WorkflowRegistry(), {
+    const run = new WorkflowRun({ name: 'wf', metatype: BigIntResult, runMethod: 'run', params: [], inputSchema: null, handlers: noHandlers() }, new WorkflowRegistry(), {
       workflowName: 'wf',
       executionId: 'e1',
       runId: 'r1',

@@ -12,6 +12,12 @@ import type { WorkflowRun } from './workflow-run.js';
 /** Lets every microtask the workflow queued run, so that it is blocked or done. */
 const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Runs the workflow until it is blocked: drains, then re-checks its conditions, until none is newly satisfied. */
+async function settle(run: WorkflowRun): Promise<void> {
+  do await drain();
+  while (run.checkConditions());
+}
+
 /**
  * Rebuilds a run from its history and returns the new commands it produces.
  *
@@ -40,7 +46,7 @@ export async function replayWorkflowTask(run: WorkflowRun, history: HistoryEvent
     const marker = history[index]!;
     if (marker.event_type !== EventType.WorkflowTaskCompleted) continue;
     applyUpTo(marker.attributes.last_seen_event_id);
-    await drain();
+    await settle(run);
     const produced = run.takeCommands();
     const recorded: HistoryEvent[] = [];
     for (let next = index + 1; next < history.length && COMMAND_EVENT_TYPES.has(history[next]!.event_type); next++) {
@@ -49,7 +55,7 @@ export async function replayWorkflowTask(run: WorkflowRun, history: HistoryEvent
     checkDeterminism(produced, recorded, marker.event_id);
   }
   applyUpTo(Number.POSITIVE_INFINITY);
-  await drain();
+  await settle(run);
   return run.takeCommands();
 }
 
@@ -87,18 +93,54 @@ function mismatch(command: Command | undefined, event: HistoryEvent | undefined)
     case CommandType.FailWorkflow:
       if (event.event_type === EventType.WorkflowExecutionFailed) return null;
       break;
+    case CommandType.CancelWorkflow:
+      if (event.event_type === EventType.WorkflowExecutionCanceled) return null;
+      break;
+    case CommandType.StartTimer:
+      if (event.event_type === EventType.TimerStarted && event.attributes.timer_id === command.timer_id) return null;
+      break;
+    case CommandType.CancelTimer:
+      if (event.event_type === EventType.TimerCanceled && event.attributes.timer_id === command.timer_id) return null;
+      break;
+    case CommandType.RequestCancelActivity:
+      if (event.event_type === EventType.ActivityTaskCancelRequested && event.attributes.activity_id === command.activity_id) return null;
+      break;
+    case CommandType.CompleteUpdate:
+      if (event.event_type === EventType.WorkflowExecutionUpdateCompleted && event.attributes.update_id === command.update_id) return null;
+      break;
   }
   return `is ${describeCommand(command)} but history recorded ${describeEvent(event)}`;
 }
 
 function describeCommand(command: Command): string {
-  return command.type === CommandType.ScheduleActivity
-    ? `SCHEDULE_ACTIVITY ${command.activity_name} #${command.activity_id}`
-    : command.type;
+  switch (command.type) {
+    case CommandType.ScheduleActivity:
+      return `SCHEDULE_ACTIVITY ${command.activity_name} #${command.activity_id}`;
+    case CommandType.StartTimer:
+    case CommandType.CancelTimer:
+      return `${command.type} #${command.timer_id}`;
+    case CommandType.RequestCancelActivity:
+      return `${command.type} #${command.activity_id}`;
+    case CommandType.CompleteUpdate:
+      return `${command.type} ${command.update_id}`;
+    default:
+      return command.type;
+  }
 }
 
 function describeEvent(event: HistoryEvent): string {
-  return event.event_type === EventType.ActivityTaskScheduled
-    ? `ACTIVITY_TASK_SCHEDULED ${event.attributes.activity_name} #${event.attributes.activity_id} (event ${event.event_id})`
-    : `${event.event_type} (event ${event.event_id})`;
+  const where = `(event ${event.event_id})`;
+  switch (event.event_type) {
+    case EventType.ActivityTaskScheduled:
+      return `ACTIVITY_TASK_SCHEDULED ${event.attributes.activity_name} #${event.attributes.activity_id} ${where}`;
+    case EventType.TimerStarted:
+    case EventType.TimerCanceled:
+      return `${event.event_type} #${event.attributes.timer_id} ${where}`;
+    case EventType.ActivityTaskCancelRequested:
+      return `${event.event_type} #${event.attributes.activity_id} ${where}`;
+    case EventType.WorkflowExecutionUpdateCompleted:
+      return `${event.event_type} ${event.attributes.update_id} ${where}`;
+    default:
+      return `${event.event_type} ${where}`;
+  }
 }

@@ -1,13 +1,18 @@
 import {
   CommandType,
   EventType,
+  toMilliseconds,
   type Command,
+  type Duration,
   type HistoryEvent,
   type JsonValue,
 } from '#workflows/protocol';
 import { ActivityFailure } from '../errors/activity-failure.js';
+import { ApplicationFailure } from '../errors/application-failure.js';
+import { CancelledFailure } from '../errors/cancelled-failure.js';
 import { fromFailure, toFailure } from '../errors/failure.converter.js';
 import { NonDeterminismError } from '../errors/non-determinism.error.js';
+import type { HandlerKind } from '../decorators/handler.decorators.js';
 import type { ResolvedActivityOptions } from '../options/retry-policy.js';
 import type { WorkflowDefinition, WorkflowRegistry } from '../discovery/workflow-registry.js';
 import { createActivityProxy } from './activity-proxy.js';
@@ -15,23 +20,47 @@ import { toJsonPayload } from './payload.js';
 import { WorkflowContext, type WorkflowContextHost } from './workflow-context.js';
 import type { WorkflowInfo } from './workflow-info.js';
 
-interface PendingActivity {
-  name: string;
+/** A promise the workflow awaits, settled by a history event (or by a cancellation). */
+interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
 
+interface PendingActivity extends Pending {
+  name: string;
+}
+
+/** A `condition()` the workflow waits on, and the timer of its timeout, if any. */
+interface PendingCondition {
+  predicate: () => boolean;
+  resolve: (satisfied: boolean) => void;
+  reject: (error: Error) => void;
+  timerId: number | null;
+}
+
+/** A never-settling promise: what work started after the run closed gets. */
+const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
 /**
- * One execution's workflow instance and the state the replay machine drives: sequence
- * numbers for activities, the pending completions, and the buffer of commands produced since
- * the last drain. Only the worker's workflow executor creates it.
+ * One execution's workflow instance and the state the replay machine drives: sequence numbers
+ * for activities and timers, the pending promises, the conditions, and the buffer of commands
+ * produced since the last drain. Only the worker's executors (and `replayHistory`) create it.
  */
 export class WorkflowRun implements WorkflowContextHost {
   readonly context: WorkflowContext;
-  private readonly pending = new Map<number, PendingActivity>();
+  private instance: Record<string | symbol, (...args: unknown[]) => unknown> | null = null;
+  private readonly activities = new Map<number, PendingActivity>();
+  private readonly timers = new Map<number, Pending>();
+  private readonly conditions = new Set<PendingCondition>();
+  /** Activities and timers the workflow stopped waiting for: their late events are ignored. */
+  private readonly abandonedActivities = new Set<number>();
+  private readonly abandonedTimers = new Set<number>();
   private commands: Command[] = [];
   private nextActivityId = 1;
+  private nextTimerId = 1;
   private closed = false;
+  private cancelReason: string | null = null;
+  private cancelRequested = false;
 
   constructor(
     private readonly definition: WorkflowDefinition,
@@ -41,6 +70,11 @@ export class WorkflowRun implements WorkflowContextHost {
     this.context = new WorkflowContext(this);
   }
 
+  /** Whether the execution was asked to cancel. */
+  get cancellationRequested(): boolean {
+    return this.cancelRequested;
+  }
+
   /** Makes the instance and calls its `@Run()` method; the outcome becomes a closing command. */
   start(input: JsonValue | null): void {
     const args = this.definition.params.map((param) =>
@@ -48,20 +82,21 @@ export class WorkflowRun implements WorkflowContextHost {
     );
     let outcome: Promise<unknown>;
     try {
-      const instance = new this.definition.metatype(...args);
-      outcome = Promise.resolve(instance[this.definition.runMethod](input));
+      this.instance = new this.definition.metatype(...args);
+      outcome = Promise.resolve(this.instance![this.definition.runMethod]!(input));
     } catch (error) {
       outcome = Promise.reject(error);
     }
-    outcome
-      .then((result) => this.close({ type: CommandType.CompleteWorkflow, result: toJsonPayload(result, 'workflow result') }))
-      .catch((error: unknown) => this.close({ type: CommandType.FailWorkflow, failure: toFailure(error) }));
+    outcome.then(
+      (result) => this.closeWith(() => ({ type: CommandType.CompleteWorkflow, result: toJsonPayload(result, 'workflow result') })),
+      (error: unknown) => this.closeWith(() => this.closingCommandFor(error)),
+    );
   }
 
   /** Called by activity proxies: buffers a SCHEDULE_ACTIVITY command and returns its result. */
   scheduleActivity(name: string, args: unknown[], options: ResolvedActivityOptions): Promise<unknown> {
     // Code still running after the workflow returned schedules nothing: the run is closed.
-    if (this.closed) return new Promise(() => undefined);
+    if (this.closed) return never();
     const activityId = this.nextActivityId++;
     const input = toJsonPayload(args, `${name} arguments`) as JsonValue[];
     this.commands.push({
@@ -75,22 +110,126 @@ export class WorkflowRun implements WorkflowContextHost {
       heartbeat_timeout_ms: options.heartbeatTimeoutMs,
       retry: options.retry,
     });
-    const result = new Promise((resolve, reject) => this.pending.set(activityId, { name, resolve, reject }));
-    // A failure the workflow has not awaited yet must not become an unhandled rejection; its own await still sees it.
-    result.catch(() => undefined);
-    return result;
+    return this.track(new Promise((resolve, reject) => this.activities.set(activityId, { name, resolve, reject })));
   }
 
-  /** Applies one resolution event from history: settles the promise the workflow awaits. */
-  apply(event: HistoryEvent): void {
-    if (event.event_type === EventType.ActivityTaskCompleted) {
-      const pending = this.takePending(event.attributes.activity_id, event.event_id);
-      pending.resolve(event.attributes.result);
-    } else if (event.event_type === EventType.ActivityTaskFailed) {
-      const { activity_id: activityId, failure } = event.attributes;
-      const pending = this.takePending(activityId, event.event_id);
-      pending.reject(new ActivityFailure(pending.name, activityId, failure, fromFailure(failure)));
+  /** `ctx.sleep()`: a durable timer; resolves when the platform fires it. */
+  sleep(duration: Duration): Promise<void> {
+    const ms = toMilliseconds(duration, 'sleep duration');
+    if (this.closed) return never();
+    if (ms < 1) return Promise.resolve();
+    const timerId = this.startTimer(ms);
+    return this.track(new Promise<void>((resolve, reject) => this.timers.set(timerId, { resolve: () => resolve(), reject })));
+  }
+
+  /**
+   * `ctx.condition()`: resolves `true` once `predicate` holds (checked after every change), or
+   * `false` when the timeout's timer fires first.
+   */
+  condition(predicate: () => boolean, timeout?: Duration): Promise<boolean> {
+    const timeoutMs = timeout === undefined ? null : toMilliseconds(timeout, 'condition timeout');
+    if (this.closed) return never();
+    if (predicate()) return Promise.resolve(true);
+    if (timeoutMs !== null && timeoutMs < 1) return Promise.resolve(false);
+    return this.track(
+      new Promise<boolean>((resolve, reject) => {
+        const condition: PendingCondition = { predicate, resolve, reject, timerId: null };
+        if (timeoutMs !== null) {
+          const timerId = this.startTimer(timeoutMs);
+          condition.timerId = timerId;
+          this.timers.set(timerId, {
+            resolve: () => {
+              this.conditions.delete(condition);
+              resolve(false);
+            },
+            reject,
+          });
+        }
+        this.conditions.add(condition);
+      }),
+    );
+  }
+
+  /**
+   * Resolves every condition whose predicate now holds (cancelling its timeout's timer). Returns
+   * whether any did: the workflow then runs on, and may satisfy others.
+   */
+  checkConditions(): boolean {
+    let satisfied = false;
+    for (const condition of [...this.conditions]) {
+      let holds: boolean;
+      try {
+        holds = condition.predicate();
+      } catch (error) {
+        this.conditions.delete(condition);
+        condition.reject(error as Error);
+        satisfied = true;
+        continue;
+      }
+      if (!holds) continue;
+      this.conditions.delete(condition);
+      if (condition.timerId !== null) this.cancelTimer(condition.timerId);
+      condition.resolve(true);
+      satisfied = true;
     }
+    return satisfied;
+  }
+
+  /** Applies one resolution event from history, in order. */
+  apply(event: HistoryEvent): void {
+    switch (event.event_type) {
+      case EventType.ActivityTaskCompleted: {
+        const pending = this.takeActivity(event.attributes.activity_id, event.event_id);
+        pending?.resolve(event.attributes.result);
+        return;
+      }
+      case EventType.ActivityTaskFailed: {
+        const { activity_id: activityId, failure } = event.attributes;
+        const pending = this.takeActivity(activityId, event.event_id);
+        pending?.reject(new ActivityFailure(pending.name, activityId, failure, fromFailure(failure)));
+        return;
+      }
+      case EventType.ActivityTaskCanceled: {
+        const { activity_id: activityId } = event.attributes;
+        const pending = this.takeActivity(activityId, event.event_id);
+        pending?.reject(new CancelledFailure(`Activity ${pending.name} #${activityId} was cancelled`, this.cancelReason));
+        return;
+      }
+      case EventType.TimerFired: {
+        const timerId = event.attributes.timer_id;
+        if (this.abandonedTimers.delete(timerId)) return;
+        const pending = this.timers.get(timerId);
+        if (!pending) throw new NonDeterminismError(`History event ${event.event_id} fires timer #${timerId}, which this run never started`);
+        this.timers.delete(timerId);
+        pending.resolve(undefined);
+        return;
+      }
+      case EventType.WorkflowExecutionSignaled:
+        this.deliverSignal(event.attributes.signal_name, event.attributes.input);
+        return;
+      case EventType.WorkflowExecutionCancelRequested:
+        this.requestCancel(event.attributes.reason);
+        return;
+      case EventType.WorkflowExecutionUpdateAccepted:
+        this.runUpdate(event.attributes.update_id, event.attributes.update_name, event.attributes.input);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Calls a `@Query()` handler against the current state; its result as JSON. */
+  async query(name: string, input: JsonValue | null): Promise<JsonValue> {
+    const handler = this.handler('query', name);
+    const before = this.commands.length;
+    const result = await handler(input);
+    if (this.commands.length !== before) {
+      throw ApplicationFailure.nonRetryable(
+        `Query '${name}' of workflow '${this.definition.name}' scheduled work; query handlers must only read the workflow's state`,
+        'QueryNotReadOnly',
+      );
+    }
+    return toJsonPayload(result, `query '${name}' result`);
   }
 
   /** The commands produced since the last call. */
@@ -100,18 +239,137 @@ export class WorkflowRun implements WorkflowContextHost {
     return taken;
   }
 
-  private takePending(activityId: number, eventId: number): PendingActivity {
-    const pending = this.pending.get(activityId);
+  /** Whether the run has produced its closing command. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * The cancellation request: every activity, timer and condition the workflow awaits rejects
+   * with a {@link CancelledFailure} (activities are asked to stop, timers cancelled), once.
+   * What the workflow starts afterwards runs normally, so that it can clean up.
+   */
+  private requestCancel(reason: string | null): void {
+    if (this.cancelRequested || this.closed) return;
+    this.cancelRequested = true;
+    this.cancelReason = reason;
+    const because = reason ? `: ${reason}` : '';
+    for (const [activityId, pending] of [...this.activities]) {
+      this.activities.delete(activityId);
+      this.abandonedActivities.add(activityId);
+      this.commands.push({ type: CommandType.RequestCancelActivity, activity_id: activityId });
+      pending.reject(new CancelledFailure(`Activity ${pending.name} #${activityId} was cancelled${because}`, reason));
+    }
+    for (const [timerId, pending] of [...this.timers]) {
+      this.cancelTimer(timerId);
+      pending.reject(new CancelledFailure(`The workflow was cancelled${because}`, reason));
+    }
+    for (const condition of [...this.conditions]) {
+      this.conditions.delete(condition);
+      condition.reject(new CancelledFailure(`The workflow was cancelled${because}`, reason));
+    }
+  }
+
+  private deliverSignal(name: string, input: JsonValue | null): void {
+    if (this.closed) return;
+    let handler: (input: JsonValue | null) => unknown;
+    try {
+      handler = this.handler('signal', name);
+    } catch {
+      // The platform only accepts registered names; code that dropped the handler since ignores it.
+      return;
+    }
+    try {
+      const outcome = handler(input);
+      if (outcome instanceof Promise) outcome.catch((error: unknown) => this.failFromHandler(error));
+    } catch (error) {
+      this.failFromHandler(error);
+    }
+  }
+
+  private runUpdate(updateId: string, name: string, input: JsonValue | null): void {
+    if (this.closed) return;
+    const complete = (result: JsonValue | null, failure: ReturnType<typeof toFailure> | null) => {
+      if (!this.closed) this.commands.push({ type: CommandType.CompleteUpdate, update_id: updateId, result, failure });
+    };
+    let outcome: Promise<unknown>;
+    try {
+      outcome = Promise.resolve(this.handler('update', name)(input));
+    } catch (error) {
+      outcome = Promise.reject(error);
+    }
+    outcome.then(
+      (result) => {
+        try {
+          complete(toJsonPayload(result, `update '${name}' result`), null);
+        } catch (error) {
+          complete(null, toFailure(error));
+        }
+      },
+      (error: unknown) => complete(null, toFailure(error)),
+    );
+  }
+
+  /** The bound handler method of `kind` named `name`; a named error when the workflow has none. */
+  private handler(kind: HandlerKind, name: string): (input: JsonValue | null) => unknown {
+    const definition = this.definition.handlers[kind].get(name);
+    if (!definition || !this.instance) {
+      throw ApplicationFailure.nonRetryable(`Workflow '${this.definition.name}' has no ${kind} handler named '${name}'`, `Unknown${kind[0]!.toUpperCase()}${kind.slice(1)}`);
+    }
+    const method = this.instance[definition.method]!;
+    return (input) => method.call(this.instance, input);
+  }
+
+  /** A signal handler threw: the workflow fails with that error, as if its `@Run()` had. */
+  private failFromHandler(error: unknown): void {
+    this.closeWith(() => ({ type: CommandType.FailWorkflow, failure: toFailure(error) }));
+  }
+
+  private startTimer(durationMs: number): number {
+    const timerId = this.nextTimerId++;
+    this.commands.push({ type: CommandType.StartTimer, timer_id: timerId, duration_ms: durationMs });
+    return timerId;
+  }
+
+  private cancelTimer(timerId: number): void {
+    this.timers.delete(timerId);
+    this.abandonedTimers.add(timerId);
+    this.commands.push({ type: CommandType.CancelTimer, timer_id: timerId });
+  }
+
+  /** A failure the workflow has not awaited yet must not become an unhandled rejection; its own await still sees it. */
+  private track<T>(promise: Promise<T>): Promise<T> {
+    promise.catch(() => undefined);
+    return promise;
+  }
+
+  private takeActivity(activityId: number, eventId: number): PendingActivity | null {
+    if (this.abandonedActivities.has(activityId)) return null;
+    const pending = this.activities.get(activityId);
     if (!pending) {
       throw new NonDeterminismError(`History event ${eventId} resolves activity #${activityId}, which this run never scheduled`);
     }
-    this.pending.delete(activityId);
+    this.activities.delete(activityId);
     return pending;
   }
 
-  private close(command: Command): void {
+  /** How an error escaping `@Run()` closes the run: a cancellation that was requested cancels it, anything else fails it. */
+  private closingCommandFor(error: unknown): Command {
+    if (error instanceof CancelledFailure && this.cancelRequested) {
+      return { type: CommandType.CancelWorkflow, reason: this.cancelReason };
+    }
+    return { type: CommandType.FailWorkflow, failure: toFailure(error) };
+  }
+
+  private closeWith(command: () => Command): void {
     if (this.closed) return;
+    let closing: Command;
+    try {
+      closing = command();
+    } catch (error) {
+      closing = { type: CommandType.FailWorkflow, failure: toFailure(error) };
+    }
     this.closed = true;
-    this.commands.push(command);
+    this.commands.push(closing);
   }
 }

@@ -1,6 +1,18 @@
 import { Pool } from 'undici';
 import type {
+  BatchRequest,
+  BatchResponse,
+  CancelRequest,
   CompleteTaskRequest,
+  ExecutionActionResponse,
+  Failure,
+  HistoryEvent,
+  QueryRequest,
+  QueryResponse,
+  SignalRequest,
+  UpdateRequest,
+  UpdateResponse,
+  WorkflowDetailWire,
   ExecuteWorkflowRequest,
   ExecutionWire,
   FailTaskRequest,
@@ -18,6 +30,7 @@ import type {
 } from '#workflows/protocol';
 import { WorkflowsApiError } from '../errors/workflows-api.error.js';
 import type { PlatformTransport } from './platform-transport.js';
+import { parseServerSentEvents } from './server-sent-events.js';
 
 /** Options of {@link HttpPlatformTransport}. */
 export interface HttpTransportOptions {
@@ -74,6 +87,52 @@ export class HttpPlatformTransport implements PlatformTransport {
     return this.call('GET', `/v1/workflows/runs${text ? `?${text}` : ''}`);
   }
 
+  getWorkflow(workflowName: string): Promise<WorkflowDetailWire> {
+    return this.call('GET', `/v1/workflows/${encodeURIComponent(workflowName)}`);
+  }
+
+  signal(executionId: string, body: SignalRequest): Promise<ExecutionActionResponse> {
+    return this.call('POST', `${executionPath(executionId)}/signals`, body);
+  }
+
+  query(executionId: string, body: QueryRequest): Promise<QueryResponse> {
+    return this.call('POST', `${executionPath(executionId)}/queries`, body);
+  }
+
+  update(executionId: string, body: UpdateRequest): Promise<UpdateResponse> {
+    return this.call('POST', `${executionPath(executionId)}/updates`, body);
+  }
+
+  cancel(executionId: string, body: CancelRequest): Promise<ExecutionActionResponse> {
+    return this.call('POST', `${executionPath(executionId)}/cancel`, body);
+  }
+
+  terminate(executionId: string, body: CancelRequest): Promise<ExecutionActionResponse> {
+    return this.call('POST', `${executionPath(executionId)}/terminate`, body);
+  }
+
+  batch(action: 'cancel' | 'terminate', body: BatchRequest): Promise<BatchResponse> {
+    return this.call('POST', `/v1/workflows/executions/${action}`, body);
+  }
+
+  async *streamEvents(executionId: string, lastEventId: number, signal: AbortSignal): AsyncIterable<HistoryEvent> {
+    const headers: Record<string, string> = { authorization: this.authorization, accept: 'text/event-stream' };
+    if (lastEventId > 0) headers['last-event-id'] = String(lastEventId);
+    const response = await this.pool.request({ method: 'GET', path: `${executionPath(executionId)}/stream`, headers, signal });
+    if (response.statusCode >= 400) throw toApiError(response.statusCode, await response.body.text());
+    try {
+      for await (const message of parseServerSentEvents(response.body)) {
+        if (message.data) yield JSON.parse(message.data) as HistoryEvent;
+      }
+    } catch (error) {
+      // A dropped connection ends the stream; the caller resumes from its last event. An abort is the caller's own.
+      if (signal.aborted) return;
+      if (!isConnectionError(error)) throw error;
+    } finally {
+      response.body.destroy();
+    }
+  }
+
   register(body: RegisterWorkerRequest): Promise<RegisterWorkerResponse> {
     return this.call('POST', '/v1/workflows/workers/register', body);
   }
@@ -120,10 +179,19 @@ export class HttpPlatformTransport implements PlatformTransport {
   }
 }
 
+function executionPath(executionId: string): string {
+  return `/v1/workflows/executions/${encodeURIComponent(executionId)}`;
+}
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('UND_ERR') || code === 'ECONNRESET' || code === 'EPIPE');
+}
+
 function toApiError(status: number, text: string): WorkflowsApiError {
   try {
-    const body = JSON.parse(text) as { code?: unknown; detail?: unknown };
-    if (typeof body.code === 'string') return new WorkflowsApiError(status, body.code, String(body.detail ?? ''));
+    const body = JSON.parse(text) as { code?: unknown; detail?: unknown; failure?: Failure };
+    if (typeof body.code === 'string') return new WorkflowsApiError(status, body.code, String(body.detail ?? ''), body.failure);
   } catch {
     // Not our error shape (a proxy in between, say): report the raw text below.
   }

@@ -1,5 +1,16 @@
 import type {
+  BatchRequest,
+  BatchResponse,
+  CancelRequest,
   CompleteTaskRequest,
+  ExecutionActionResponse,
+  HistoryEvent,
+  QueryRequest,
+  QueryResponse,
+  SignalRequest,
+  UpdateRequest,
+  UpdateResponse,
+  WorkflowDetailWire,
   ExecuteWorkflowRequest,
   ExecutionWire,
   FailTaskRequest,
@@ -28,6 +39,19 @@ export interface PlatformTransport {
   getExecution(executionId: string, waitSeconds?: number): Promise<ExecutionWire>;
   getHistory(executionId: string, pageToken?: string): Promise<HistoryPageWire>;
   listRuns(query: Record<string, string | number | undefined>): Promise<RunsPageWire>;
+  getWorkflow(workflowName: string): Promise<WorkflowDetailWire>;
+  signal(executionId: string, body: SignalRequest): Promise<ExecutionActionResponse>;
+  query(executionId: string, body: QueryRequest): Promise<QueryResponse>;
+  update(executionId: string, body: UpdateRequest): Promise<UpdateResponse>;
+  cancel(executionId: string, body: CancelRequest): Promise<ExecutionActionResponse>;
+  terminate(executionId: string, body: CancelRequest): Promise<ExecutionActionResponse>;
+  batch(action: 'cancel' | 'terminate', body: BatchRequest): Promise<BatchResponse>;
+  /**
+   * The execution's events after `lastEventId`, live (Server-Sent Events), until the terminal
+   * event or until `signal` aborts. Ends early (without error) when the connection drops: the
+   * caller resumes from the last event it saw.
+   */
+  streamEvents(executionId: string, lastEventId: number, signal: AbortSignal): AsyncIterable<HistoryEvent>;
   register(body: RegisterWorkerRequest): Promise<RegisterWorkerResponse>;
   heartbeat(workerId: string): Promise<void>;
   poll(body: PollTasksRequest, signal?: AbortSignal): Promise<TasksResponse>;

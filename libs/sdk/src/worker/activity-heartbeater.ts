@@ -1,4 +1,5 @@
 import type { JsonValue } from '#workflows/protocol';
+import { CancelledFailure } from '../errors/cancelled-failure.js';
 import { WorkflowsApiError } from '../errors/workflows-api.error.js';
 import { toJsonPayload } from '../runtime/payload.js';
 import type { PlatformTransport } from '../transport/platform-transport.js';
@@ -68,11 +69,16 @@ export class ActivityHeartbeater {
     this.lastSentAt = this.elapsed();
     try {
       const response = await this.transport.heartbeatTask({ worker_id: this.workerId(), task_token: this.taskToken, details: this.latest });
-      if (response.cancel_requested) this.attempt.abort(new Error('The activity was asked to stop'));
+      if (response.cancel_requested) {
+        this.stop();
+        this.attempt.abort(new CancelledFailure('The workflow cancelled this activity'));
+        return;
+      }
     } catch (error) {
       if (error instanceof WorkflowsApiError && (error.status === 409 || error.status === 404)) {
         this.stop();
-        this.attempt.abort(new Error(`This attempt was superseded: ${error.detail}`));
+        // The attempt is no longer current (timed out, handed to another worker, or its run closed): it should stop.
+        this.attempt.abort(new CancelledFailure(`This attempt was superseded: ${error.detail}`));
         return;
       }
       // A transient failure: the next heartbeat tries again.

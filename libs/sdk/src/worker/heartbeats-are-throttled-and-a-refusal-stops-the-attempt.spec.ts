@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { HeartbeatTaskRequest, HeartbeatTaskResponse } from '#workflows/protocol';
+import { CancelledFailure } from '../errors/cancelled-failure.js';
 import { WorkflowsApiError } from '../errors/workflows-api.error.js';
 import type { PlatformTransport } from '../transport/platform-transport.js';
 import { ActivityHeartbeater } from './activity-heartbeater.js';
@@ -8,13 +9,14 @@ import { ActivityHeartbeater } from './activity-heartbeater.js';
 class RecordingTransport {
   readonly sent: HeartbeatTaskRequest[] = [];
   refuse = false;
+  cancel = false;
   private listeners: (() => void)[] = [];
 
   async heartbeatTask(body: HeartbeatTaskRequest): Promise<HeartbeatTaskResponse> {
     this.sent.push(body);
     for (const listener of this.listeners.splice(0)) listener();
     if (this.refuse) throw new WorkflowsApiError(409, 'WF_TASK_TOKEN_STALE', 'attempt 2 holds the task now');
-    return { cancel_requested: false };
+    return { cancel_requested: this.cancel };
   }
 
   async received(count: number): Promise<void> {
@@ -48,6 +50,20 @@ describe('ActivityHeartbeater', () => {
     const aborted = new Promise<unknown>((resolve) => attempt.signal.addEventListener('abort', () => resolve(attempt.signal.reason)));
     heartbeater(transport, attempt).record('working');
     expect(String(await aborted)).toContain('superseded: attempt 2 holds the task now');
+  });
+
+  it('aborts the attempt with a CancelledFailure when the workflow cancelled the activity, and stops heartbeating', async () => {
+    const transport = new RecordingTransport();
+    transport.cancel = true;
+    const attempt = new AbortController();
+    const aborted = new Promise<unknown>((resolve) => attempt.signal.addEventListener('abort', () => resolve(attempt.signal.reason)));
+    const beats = heartbeater(transport, attempt);
+    beats.record('working');
+    const reason = await aborted;
+    expect(reason).toBeInstanceOf(CancelledFailure);
+    expect((reason as Error).message).toBe('The workflow cancelled this activity');
+    beats.record('still working');
+    expect(transport.sent).toHaveLength(1);
   });
 
   it('refuses details that are not JSON, naming the path', () => {

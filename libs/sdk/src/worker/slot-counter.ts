@@ -1,14 +1,22 @@
 import type { TaskKind, TaskSlots } from '#workflows/protocol';
 
+/** The two kinds of slot: a query task runs in a workflow task slot. */
+export type SlotKind = 'workflow' | 'activity';
+
+/** The slot a task of `kind` takes. */
+export function slotKindOf(kind: TaskKind): SlotKind {
+  return kind === 'activity' ? 'activity' : 'workflow';
+}
+
 /**
  * Counts a worker's capacity per task kind: running tasks plus slots reserved by requests
  * still in flight (a poll, or a completion that asks for the next tasks).
  */
 export class SlotCounter {
-  private readonly used: Record<TaskKind, number> = { workflow: 0, activity: 0 };
+  private readonly used: Record<SlotKind, number> = { workflow: 0, activity: 0 };
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly limits: Record<TaskKind, number>) {}
+  constructor(private readonly limits: Record<SlotKind, number>) {}
 
   /** Reserves every free slot and returns how many of each kind were reserved. */
   reserveFree(): TaskSlots {
@@ -19,7 +27,7 @@ export class SlotCounter {
   }
 
   /** Returns slots: a finished task's, or reserved ones no task came for. */
-  release(kind: TaskKind, count = 1): void {
+  release(kind: SlotKind, count = 1): void {
     if (count <= 0) return;
     this.used[kind] -= count;
     this.notify();
@@ -38,7 +46,7 @@ export class SlotCounter {
   }
 
   /** Slots of `kind` neither running nor reserved. */
-  free(kind: TaskKind): number {
+  free(kind: SlotKind): number {
     return this.limits[kind] - this.used[kind];
   }
 

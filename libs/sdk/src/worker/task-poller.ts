@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
-import type { TaskKind, TaskSlots, TaskWire, TasksResponse } from '#workflows/protocol';
+import type { TaskSlots, TaskWire, TasksResponse } from '#workflows/protocol';
 import type { PlatformTransport } from '../transport/platform-transport.js';
-import type { SlotCounter } from './slot-counter.js';
+import { slotKindOf, type SlotCounter, type SlotKind } from './slot-counter.js';
 
 /** Most polls one worker keeps open at once. */
 const MAX_OPEN_POLLS = 4;
@@ -74,8 +74,8 @@ export class TaskPoller {
 
 /** Takes a response's tasks into the slots reserved for them, frees the rest, emits the tasks. */
 export function acceptTasks(slots: SlotCounter, reserved: TaskSlots, response: TasksResponse, emit: (task: TaskWire) => void): void {
-  const received: Record<TaskKind, number> = { workflow: 0, activity: 0 };
-  for (const task of response.tasks) received[task.kind]++;
+  const received: Record<SlotKind, number> = { workflow: 0, activity: 0 };
+  for (const task of response.tasks) received[slotKindOf(task.kind)]++;
   slots.release('workflow', reserved.max_workflow_tasks - received.workflow);
   slots.release('activity', reserved.max_activity_tasks - received.activity);
   for (const task of response.tasks) emit(task);

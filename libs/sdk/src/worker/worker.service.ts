@@ -10,10 +10,13 @@ import {
 import { EMPTY, Subject, catchError, from, mergeMap, type Subscription } from 'rxjs';
 import {
   ErrorCode,
+  type ActivityTaskWire,
+  type QueryTaskWire,
   type RegisterWorkerResponse,
   type TaskWire,
+  type WorkflowTaskWire,
 } from '#workflows/protocol';
-import { WorkflowRegistry } from '../discovery/workflow-registry.js';
+import { WorkflowRegistry, toRegistrationWire } from '../discovery/workflow-registry.js';
 import { WorkflowsExplorer } from '../discovery/workflows.explorer.js';
 import { WorkflowsApiError } from '../errors/workflows-api.error.js';
 import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
@@ -22,7 +25,7 @@ import { RESOLVED_WORKFLOWS_OPTIONS, SDK_VERSION } from '../workflows.constants.
 import { performance } from 'node:perf_hooks';
 import { ActivityHeartbeater } from './activity-heartbeater.js';
 import { ActivityTaskExecutor } from './activity-task.executor.js';
-import { SlotCounter } from './slot-counter.js';
+import { SlotCounter, slotKindOf } from './slot-counter.js';
 import { TaskPoller, acceptTasks, releaseSlots } from './task-poller.js';
 import { WorkflowTaskExecutor } from './workflow-task.executor.js';
 
@@ -135,18 +138,19 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
 
   /** Runs one task and reports its outcome; the response may carry the next tasks. */
   private async run(task: TaskWire): Promise<void> {
-    const request = task.kind === 'workflow' ? await this.runWorkflowTask(task) : await this.runActivityTask(task);
+    const request = await this.runTask(task);
+    const slot = slotKindOf(task.kind);
     if (this.released) {
-      this.slots.release(task.kind);
+      this.slots.release(slot);
       return;
     }
     // The finished task's slot goes to the completion's request for the next tasks (eager
     // dispatch), with any other free slot; while stopping, it is simply returned.
     let next = { max_workflow_tasks: 0, max_activity_tasks: 0 };
-    if (this.stopping) this.slots.release(task.kind);
+    if (this.stopping) this.slots.release(slot);
     else {
       next = this.slots.reserveFree();
-      if (task.kind === 'workflow') next.max_workflow_tasks++;
+      if (slot === 'workflow') next.max_workflow_tasks++;
       else next.max_activity_tasks++;
     }
     const base = { worker_id: this.session!.worker_id, task_token: task.task_token, next };
@@ -165,7 +169,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
 
   /** Runs a leased task, unless the worker is stopping: then it stays leased until the release at shutdown. */
   private dispatch(task: TaskWire): void {
-    if (this.stopping) this.slots.release(task.kind);
+    if (this.stopping) this.slots.release(slotKindOf(task.kind));
     else this.tasks$.next(task);
   }
 
@@ -185,13 +189,30 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     }
   }
 
-  private async runWorkflowTask(task: TaskWire & { kind: 'workflow' }) {
+  private runTask(task: TaskWire) {
+    switch (task.kind) {
+      case 'workflow':
+        return this.runWorkflowTask(task);
+      case 'query':
+        return this.runQueryTask(task);
+      case 'activity':
+        return this.runActivityTask(task);
+    }
+  }
+
+  private async runQueryTask(task: QueryTaskWire) {
+    const outcome = await this.workflowTasks.executeQuery(task);
+    if ('failure' in outcome) this.logger.warn(`Query '${task.query_name}' of ${task.execution_id} failed: ${outcome.failure.message}`);
+    return outcome;
+  }
+
+  private async runWorkflowTask(task: WorkflowTaskWire) {
     const outcome = await this.workflowTasks.execute(task);
     if ('failure' in outcome) this.logger.error(`Workflow task of ${task.execution_id} failed: ${outcome.failure.message}`);
     return outcome;
   }
 
-  private async runActivityTask(task: TaskWire & { kind: 'activity' }) {
+  private async runActivityTask(task: ActivityTaskWire) {
     const attempt = new AbortController();
     const heartbeats = new ActivityHeartbeater(
       this.connection.transport,
@@ -247,7 +268,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
       worker_name: this.options.workerName,
       deployment_name: this.options.deploymentName,
       sdk_version: SDK_VERSION,
-      workflows: [...this.registry.workflows.keys()].map((name) => ({ name })),
+      workflows: [...this.registry.workflows.values()].map(toRegistrationWire),
       activities: [...this.registry.activities.keys()].map((name) => ({ name })),
       max_concurrent_workflow_tasks: this.options.maxConcurrentWorkflowTasks,
       max_concurrent_activity_tasks: this.options.maxConcurrentActivityTasks,

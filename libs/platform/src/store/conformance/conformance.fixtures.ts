@@ -98,6 +98,26 @@ export function complete(result: unknown = 'done'): Command {
   return { type: CommandType.CompleteWorkflow, result: result as never };
 }
 
+/** A START_TIMER command. */
+export function startTimer(timerId: number, durationMs: number): Command {
+  return { type: CommandType.StartTimer, timer_id: timerId, duration_ms: durationMs };
+}
+
+/** A CANCEL_TIMER command. */
+export function cancelTimer(timerId: number): Command {
+  return { type: CommandType.CancelTimer, timer_id: timerId };
+}
+
+/** A REQUEST_CANCEL_ACTIVITY command. */
+export function cancelActivity(activityId: number): Command {
+  return { type: CommandType.RequestCancelActivity, activity_id: activityId };
+}
+
+/** A COMPLETE_UPDATE command with a result. */
+export function completeUpdate(updateId: string, result: unknown = null): Command {
+  return { type: CommandType.CompleteUpdate, update_id: updateId, result: result as never, failure: null };
+}
+
 /** A failure of type `type`. */
 export function failure(type = 'Error', nonRetryable = false): Failure {
   return { type, message: `${type} happened`, ...(nonRetryable ? { non_retryable: true } : {}) };
@@ -126,6 +146,17 @@ export async function claimWorkflowTask(store: Store, s: WorkerSession, now: num
 /** The activity tasks the claim leases. */
 export async function claimActivityTasks(store: Store, s: WorkerSession, now: number, max = 10): Promise<ActivityTaskWire[]> {
   return (await store.claimTasks(claimOf(s, now, { maxWorkflowTasks: 0, maxActivityTasks: max }))) as ActivityTaskWire[];
+}
+
+/** Leases the session's one queued workflow task at `now` and completes it with `commands`. */
+export async function runWorkflowTask(store: Store, s: WorkerSession, now: number, commands: Command[]) {
+  const task = await claimWorkflowTask(store, s, now);
+  return store.completeWorkflowTask({ ...callerOf(s, task, now), commands });
+}
+
+/** Signals execution `id` with `poke`: the quickest way to give a running execution a new workflow task. */
+export function signal(store: Store, namespace: string, id: string, now: number, name = 'poke') {
+  return store.signalExecution({ namespace, executionId: id, signalName: name, input: { at: now }, now });
 }
 
 /** The event types of an execution's history, in order. */

@@ -51,10 +51,10 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
         await store.openWorkerSession(session('a', { workerId: 'w2', deploymentName: 'green', workflows: ['wf'], expiresAt: T0 + 50_000 }));
         const workflows = await store.listWorkflows('a', T0 + 1);
         expect(workflows).toEqual([
-          { name: 'other', deployments: ['blue'], active: true },
-          { name: 'wf', deployments: ['blue', 'green'], active: true },
+          { name: 'other', deployments: ['blue'], active: true, definition: null },
+          { name: 'wf', deployments: ['blue', 'green'], active: true, definition: null },
         ]);
-        expect(await store.getWorkflow('a', 'other', T0 + 20_000)).toEqual({ name: 'other', deployments: ['blue'], active: false });
+        expect(await store.getWorkflow('a', 'other', T0 + 20_000)).toEqual({ name: 'other', deployments: ['blue'], active: false, definition: null });
         expect((await store.getWorkflow('a', 'wf', T0 + 20_000))?.active).toBe(true);
         expect(await store.getWorkflow('a', 'missing', T0)).toBeNull();
         expect(await store.listWorkflows('b', T0)).toEqual([]);

@@ -15,9 +15,12 @@ import {
   session,
   start,
 } from './conformance.fixtures.js';
+import { describeInteractionConformance } from './interaction.conformance.js';
 import { describeLeaseExpiryConformance } from './lease-expiry.conformance.js';
+import { describeQueryConformance } from './query.conformance.js';
 import { describeRetryConformance } from './retry.conformance.js';
 import { describeTimeoutConformance } from './timeout.conformance.js';
+import { describeTimerConformance } from './timer.conformance.js';
 
 const E = EventType;
 
@@ -264,4 +267,7 @@ export function describeTaskConformance(current: () => Store): void {
   describeRetryConformance(() => store, s, startAndComplete);
   describeLeaseExpiryConformance(() => store, s, startAndComplete);
   describeTimeoutConformance(() => store, s, startAndComplete);
+  describeTimerConformance(() => store, s, startAndComplete);
+  describeInteractionConformance(() => store, s, startAndComplete);
+  describeQueryConformance(() => store, s, startAndComplete);
 }

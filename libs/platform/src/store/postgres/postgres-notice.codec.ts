@@ -10,7 +10,11 @@ export interface DecodedNotice extends TransitionNotice {
   origin: string;
 }
 
-/** One task as sent: kind (`w`/`a`), name, deployment, visible at, how many alike. */
+/** The letter a task's kind is sent as. */
+const KIND_CODES: Readonly<Record<CreatedTask['kind'], string>> = { workflow: 'w', activity: 'a', query: 'q', timer: 't' };
+const CODE_KINDS = new Map(Object.entries(KIND_CODES).map(([kind, code]) => [code, kind as CreatedTask['kind']]));
+
+/** One task as sent: kind letter, name, deployment, visible at, how many alike. */
 type TaskEntry = [string, string, string | null, number, number];
 
 interface Payload {
@@ -18,6 +22,8 @@ interface Payload {
   n: string;
   t?: TaskEntry[];
   c?: [string, string];
+  /** Changed execution ids. */
+  x?: string[];
 }
 
 /**
@@ -27,7 +33,7 @@ interface Payload {
 export function encodeNotice(origin: string, notice: TransitionNotice): string[] {
   const counts = new Map<string, TaskEntry>();
   for (const task of notice.tasks) {
-    const entry: TaskEntry = [task.kind === 'workflow' ? 'w' : 'a', task.name, task.deploymentName, task.visibleAt, 1];
+    const entry: TaskEntry = [KIND_CODES[task.kind], task.name, task.deploymentName, task.visibleAt, 1];
     const key = JSON.stringify(entry.slice(0, 4));
     const existing = counts.get(key);
     if (existing) existing[4]++;
@@ -37,15 +43,17 @@ export function encodeNotice(origin: string, notice: TransitionNotice): string[]
   const base = (): Payload => ({ o: origin, n: notice.namespace });
   let current: Payload = base();
   if (notice.closed) current.c = [notice.closed.executionId, notice.closed.status];
-  for (const entry of counts.values()) {
-    const candidate: Payload = { ...current, t: [...(current.t ?? []), entry] };
-    if (current.t && Buffer.byteLength(JSON.stringify(candidate)) > MAX_NOTICE_BYTES) {
+  const add = <K extends 't' | 'x'>(field: K, item: NonNullable<Payload[K]>[number]) => {
+    const candidate: Payload = { ...current, [field]: [...(current[field] ?? []), item] };
+    if ((current.t || current.x) && Buffer.byteLength(JSON.stringify(candidate)) > MAX_NOTICE_BYTES) {
       payloads.push(JSON.stringify(current));
-      current = { ...base(), t: [entry] };
+      current = { ...base(), [field]: [item] };
     } else {
       current = candidate;
     }
-  }
+  };
+  for (const entry of counts.values()) add('t', entry);
+  for (const executionId of notice.changed ?? []) add('x', executionId);
   payloads.push(JSON.stringify(current));
   return payloads;
 }
@@ -56,12 +64,14 @@ export function decodeNotice(payload: string | undefined): DecodedNotice | null 
     const value = JSON.parse(payload ?? '') as Payload;
     if (typeof value?.o !== 'string' || typeof value.n !== 'string') return null;
     const tasks: CreatedTask[] = [];
-    for (const [kind, name, deploymentName, visibleAt, count] of value.t ?? []) {
-      const task: CreatedTask = { kind: kind === 'w' ? 'workflow' : 'activity', name, deploymentName, visibleAt };
+    for (const [code, name, deploymentName, visibleAt, count] of value.t ?? []) {
+      const kind = CODE_KINDS.get(code);
+      if (!kind) continue;
+      const task: CreatedTask = { kind, name, deploymentName, visibleAt };
       for (let i = 0; i < count; i++) tasks.push(task);
     }
     const closed = value.c ? { executionId: value.c[0], status: value.c[1] as ExecutionStatus } : undefined;
-    return { origin: value.o, namespace: value.n, tasks, ...(closed ? { closed } : {}) };
+    return { origin: value.o, namespace: value.n, tasks, ...(closed ? { closed } : {}), ...(value.x ? { changed: value.x } : {}) };
   } catch {
     return null;
   }

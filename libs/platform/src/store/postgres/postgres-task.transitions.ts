@@ -1,5 +1,20 @@
-import { EventType, RESOLUTION_EVENT_TYPES, type TaskKind, type TaskWire } from '#workflows/protocol';
-import { planWorkflowTaskCompletion } from '../../executions/workflow-task.planner.js';
+import {
+  CommandType,
+  EventType,
+  EXTERNAL_EVENT_TYPES,
+  RESOLUTION_EVENT_TYPES,
+  type Command,
+  type HistoryEvent,
+  type TaskKind,
+  type TaskWire,
+} from '#workflows/protocol';
+import {
+  planWorkflowTaskCompletion,
+  unhandledExternalEventFailure,
+  type RunCommandState,
+} from '../../executions/workflow-task.planner.js';
+import { COMMAND_STATE_EVENT_TYPES, runCommandState, type CommandStateRow, type UpdateEventRow } from '../execution-transition.rules.js';
+import { toQueryTaskWire } from '../query-task.rules.js';
 import type {
   ActivityTaskCompletion,
   ActivityTaskHeartbeat,
@@ -28,6 +43,7 @@ import type { PostgresRunWriter } from './postgres-run.writer.js';
 import type { PgTx } from './postgres.transaction.js';
 
 const RESOLUTION_TYPES = [...RESOLUTION_EVENT_TYPES];
+const EXTERNAL_TYPES = [...EXTERNAL_EVENT_TYPES];
 
 /**
  * The task transitions of {@link PostgresStore} a worker drives: claim, complete, fail and
@@ -41,10 +57,11 @@ export class PostgresTaskTransitions {
   ) {}
 
   /**
-   * Leases the oldest visible tasks the claim can take, workflow tasks first. Candidates are
-   * locked with `FOR UPDATE SKIP LOCKED`: a task another node is leasing right now is skipped,
-   * never leased twice. A session not live at `now` leases nothing; a task whose deadline has
-   * passed is left to the timeout sweep.
+   * Leases the oldest visible tasks the claim can take: queries first (a caller waits on each,
+   * and they never wait behind their run's workflow task), then workflow tasks in the slots left,
+   * then activity tasks. Candidates are locked with `FOR UPDATE SKIP LOCKED`: a task another node
+   * is leasing right now is skipped, never leased twice. A session not live at `now` leases
+   * nothing; a task whose deadline has passed is left to the timeout sweep.
    */
   async claim(claim: ClaimRequest): Promise<TaskWire[]> {
     const live = await this.tx.one(
@@ -53,59 +70,55 @@ export class PostgresTaskTransitions {
     );
     if (!live) return [];
     const leased: TaskWire[] = [];
-    const kinds: [TaskKind, string[], number][] = [
-      ['workflow', claim.workflowNames, claim.maxWorkflowTasks],
-      ['activity', claim.activityNames, claim.maxActivityTasks],
-    ];
-    for (const [kind, names, max] of kinds) {
-      if (max <= 0 || names.length === 0) continue;
-      const tasks = await this.tx.rows<TaskRow>(
-        `SELECT * FROM tasks
-         WHERE namespace = $1 AND kind = $2 AND name = ANY($3) AND state = 'queued' AND visible_at <= $4
-           AND (deployment_name IS NULL OR deployment_name = $5) AND (deadline_at IS NULL OR deadline_at > $4)
-         ORDER BY visible_at, id LIMIT $6
-         FOR UPDATE SKIP LOCKED`,
-        [claim.namespace, kind, [...new Set(names)], claim.now, claim.deploymentName, max],
-      );
-      await this.writer.lockRuns(tasks.map((task) => task.run_id));
-      for (const task of tasks) {
-        leased.push(kind === 'workflow' ? await this.leaseWorkflowTask(task, claim) : await this.leaseActivityTask(task, claim));
-      }
+    // A query appends nothing: its run's row is not locked.
+    for (const task of await this.candidates(claim, 'query', claim.workflowNames, claim.maxWorkflowTasks)) {
+      await this.lease(task.id, claim, null, task.deadline_at);
+      leased.push(toQueryTaskWire(task, await this.history(task.run_id)));
     }
+    const workflows = await this.candidates(claim, 'workflow', claim.workflowNames, claim.maxWorkflowTasks - leased.length);
+    const activities = await this.candidates(claim, 'activity', claim.activityNames, claim.maxActivityTasks);
+    await this.writer.lockRuns([...workflows, ...activities].map((task) => task.run_id));
+    for (const task of workflows) leased.push(await this.leaseWorkflowTask(task, claim));
+    for (const task of activities) leased.push(await this.leaseActivityTask(task, claim));
     return leased;
   }
 
-  /** Records a workflow task's commands (see `Store.completeWorkflowTask`). */
+  /**
+   * Records a workflow task's commands (see `Store.completeWorkflowTask`). Commands that would
+   * close the run while an external event (signal, update, cancellation request) arrived after
+   * the task's events are not applied: the attempt fails (`UnhandledExternalEvent`) and the next
+   * one, given that event, is offered at once.
+   */
   async completeWorkflowTask(completion: WorkflowTaskCompletion): Promise<TransitionOutcome> {
+    // The run's open tasks (this one among them) are locked first, in id order as termination
+    // locks them, then its row: closing the run, cancelling timers and activities change them.
+    const named = await this.tx.one<{ run_id: string }>('SELECT run_id FROM tasks WHERE id = $1', [completion.token.taskId]);
+    if (named) await this.writer.lockOpenTasks(named.run_id);
     const task = await this.leasedTask(completion, 'workflow', true);
     if (!task) return DUPLICATE_OUTCOME;
-    // The run's other open tasks are locked before its row: closing the run closes them.
-    await this.tx.run(`SELECT 1 FROM tasks WHERE run_id = $1 AND state <> 'closed' ORDER BY id FOR UPDATE`, [task.run_id]);
     const row = await this.writer.lockRun(task.run_id);
-    const scheduled = await this.tx.rows<{ activity_id: number }>(
-      `SELECT activity_id FROM history_events WHERE run_id = $1 AND event_type = '${EventType.ActivityTaskScheduled}'`,
-      [row.run_id],
-    );
     const lastSeenEventId = task.last_seen_event_id ?? 0;
+    const now = completion.now;
     const plan = planWorkflowTaskCompletion({
       commands: completion.commands,
       lastSeenEventId,
       workerName: completion.workerName,
       attempt: task.attempt,
-      scheduledActivityIds: new Set(scheduled.map((event) => event.activity_id)),
+      firstEventId: row.last_event_id + 1,
+      now,
+      run: await this.commandState(row.run_id, completion.commands),
     });
-    const now = completion.now;
+    if (plan.close) {
+      const unhandled = await this.tx.one<{ event_id: number; event_type: string }>(
+        'SELECT event_id, event_type FROM history_events WHERE run_id = $1 AND event_id > $2 AND event_type = ANY($3) ORDER BY event_id LIMIT 1',
+        [row.run_id, lastSeenEventId, EXTERNAL_TYPES],
+      );
+      if (unhandled) return this.writer.failWorkflowAttempt(task, unhandledExternalEventFailure(unhandled), completion.workerName, now, 0);
+    }
     const appended = await this.writer.append(row, plan.events, now);
     await this.writer.closeTask(task.id, now, true);
     if (plan.close) {
-      await this.tx.run('UPDATE executions SET status = $1, result = $2, failure = $3, end_time = $4 WHERE run_id = $5', [
-        plan.close.status,
-        toJson(plan.close.result),
-        toJson(plan.close.failure),
-        now,
-        row.run_id,
-      ]);
-      await this.writer.closeRunTasks(row.run_id, now);
+      await this.writer.closeRun(row, plan.close, now);
       return { tasks: [], closed: { executionId: row.execution_id, status: plan.close.status } };
     }
     const tasks: CreatedTask[] = [];
@@ -113,6 +126,9 @@ export class PostgresTaskTransitions {
       const payload = activityTaskPayload(row, command, appended[eventIndex]!.event_id, now);
       tasks.push(await this.writer.queueActivityTask(row, now, payload, command.activity_name));
     }
+    for (const timer of plan.timers) tasks.push(await this.writer.queueTimerTask(row, timer));
+    await this.writer.closeTimers(row.run_id, plan.canceledTimerIds, now);
+    await this.writer.cancelActivities(row, plan.activityCancels, now);
     const resolvedMeanwhile = await this.tx.one(
       'SELECT 1 FROM history_events WHERE run_id = $1 AND event_id > $2 AND event_type = ANY($3) LIMIT 1',
       [row.run_id, lastSeenEventId, RESOLUTION_TYPES],
@@ -159,18 +175,55 @@ export class PostgresTaskTransitions {
       deadline,
       task.id,
     ]);
-    return { cancelRequested: false };
+    return { cancelRequested: task.cancel_requested === 1 };
+  }
+
+  /** Up to `max` queued, visible tasks of one kind the claim may take, oldest first, locked (others' locked ones skipped). */
+  private async candidates(claim: ClaimRequest, kind: TaskKind, names: readonly string[], max: number): Promise<TaskRow[]> {
+    if (max <= 0 || names.length === 0) return [];
+    return this.tx.rows<TaskRow>(
+      `SELECT * FROM tasks
+       WHERE namespace = $1 AND kind = $2 AND name = ANY($3) AND state = 'queued' AND visible_at <= $4
+         AND (deployment_name IS NULL OR deployment_name = $5) AND (deadline_at IS NULL OR deadline_at > $4)
+       ORDER BY visible_at, id LIMIT $6
+       FOR UPDATE SKIP LOCKED`,
+      [claim.namespace, kind, [...new Set(names)], claim.now, claim.deploymentName, max],
+    );
+  }
+
+  /** What the run's history says about the activity, timer and update ids `commands` may name. */
+  private async commandState(runId: string, commands: readonly Command[]): Promise<RunCommandState> {
+    const rows = await this.tx.rows<CommandStateRow>(
+      `SELECT event_id, event_type, activity_id,
+         CASE WHEN event_type = '${EventType.ActivityTaskScheduled}' THEN NULL ELSE attributes END AS attributes
+       FROM history_events WHERE run_id = $1 AND event_type = ANY($2)`,
+      [runId, COMMAND_STATE_EVENT_TYPES],
+    );
+    const updateIds = [...new Set(commands.flatMap((command) => (command.type === CommandType.CompleteUpdate ? [command.update_id] : [])))];
+    const updateRows =
+      updateIds.length === 0
+        ? []
+        : await this.tx.rows<UpdateEventRow>(
+            'SELECT event_id, event_type, attributes FROM history_events WHERE run_id = $1 AND update_id = ANY($2) ORDER BY event_id',
+            [runId, updateIds],
+          );
+    return runCommandState(rows, updateRows);
+  }
+
+  /** The run's full history. */
+  private async history(runId: string): Promise<HistoryEvent[]> {
+    const rows = await this.tx.rows<HistoryEventRow>(
+      'SELECT event_id, event_type, event_timestamp, attributes FROM history_events WHERE run_id = $1 ORDER BY event_id',
+      [runId],
+    );
+    return rows.map(toHistoryEvent);
   }
 
   private async leaseWorkflowTask(task: TaskRow, claim: ClaimRequest): Promise<TaskWire> {
     const row = await this.writer.lockRun(task.run_id);
     const deadline = claim.workflowTaskTimeoutMs > 0 ? claim.now + claim.workflowTaskTimeoutMs : null;
     await this.lease(task.id, claim, row.last_event_id, deadline);
-    const history = await this.tx.rows<HistoryEventRow>(
-      'SELECT event_id, event_type, event_timestamp, attributes FROM history_events WHERE run_id = $1 ORDER BY event_id',
-      [task.run_id],
-    );
-    return toWorkflowTaskWire(task, history.map(toHistoryEvent));
+    return toWorkflowTaskWire(task, await this.history(task.run_id));
   }
 
   private async leaseActivityTask(task: TaskRow, claim: ClaimRequest): Promise<TaskWire> {

@@ -30,17 +30,16 @@ export class PostgresTimeoutTransitions {
     const released = new NamespaceCollector();
     for (const task of leased) {
       const workerName = task.worker_name ?? UNKNOWN_WORKER;
-      const failure = sessionExpiredFailure(workerName);
-      const outcome =
-        task.kind === 'workflow'
-          ? await this.writer.failWorkflowAttempt(task, failure, workerName, now, 0)
-          : await this.writer.failActivityAttempt(task, failure, now);
-      released.add(task.namespace, outcome);
+      released.add(task.namespace, await this.writer.failAbandonedAttempt(task, sessionExpiredFailure(workerName), workerName, now));
     }
     return released.result();
   }
 
-  /** Handles up to `limit` tasks whose deadline is due at `now`, oldest deadline first (see `Store.expireTimeouts`). */
+  /**
+   * Handles up to `limit` tasks whose deadline is due at `now`, oldest deadline first (see
+   * `Store.expireTimeouts`): timeouts, durable timers (each fires once, whichever node takes
+   * it) and unanswered queries.
+   */
   async expireTimeouts(now: number, limit: number): Promise<TimeoutSweep> {
     const due = await this.tx.rows<TaskRow>(
       `SELECT * FROM tasks WHERE deadline_at IS NOT NULL AND deadline_at <= $1 ORDER BY deadline_at, id LIMIT $2
@@ -83,11 +82,7 @@ export class PostgresTimeoutTransitions {
     const failure = workerShutdownFailure(session.worker_name);
     const tasks: CreatedTask[] = [];
     for (const task of leased) {
-      const outcome =
-        task.kind === 'workflow'
-          ? await this.writer.failWorkflowAttempt(task, failure, session.worker_name, now, 0)
-          : await this.writer.failActivityAttempt(task, failure, now, { noBackoff: true });
-      tasks.push(...outcome.tasks);
+      tasks.push(...(await this.writer.failAbandonedAttempt(task, failure, session.worker_name, now, { noBackoff: true })).tasks);
     }
     return { released: leased.length, tasks };
   }
@@ -120,9 +115,14 @@ export class PostgresTimeoutTransitions {
       case 'failWorkflowAttempt':
         return this.writer.failWorkflowAttempt(task, plan.failure, plan.workerName, now, 0);
       case 'failActivity':
-        return this.writer.failActivity(task, plan.failure, now, false);
+        return this.writer.endActivity(task, plan.failure, now, false);
       case 'failActivityAttempt':
         return this.writer.failActivityAttempt(task, plan.failure, now);
+      case 'fireTimer':
+        return this.writer.fireTimer(task, now);
+      case 'closeQuery':
+        await this.writer.closeTask(task.id, now, false);
+        return null;
     }
   }
 }

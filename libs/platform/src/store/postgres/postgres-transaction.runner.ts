@@ -10,8 +10,8 @@ export type TransactionMode = 'read' | 'write';
 
 /**
  * Runs each store method as one transaction on a pooled connection: `BEGIN`, the work, the
- * notices (before `COMMIT`, so that they fire only if it commits), `COMMIT`; `ROLLBACK` on
- * error. A deadlock or serialization failure runs the whole transaction again, a few times; a
+ * notices (before `COMMIT`, so that they fire only if it commits), `COMMIT`, then what follows a
+ * commit in this process (the change feed); `ROLLBACK` on error. A deadlock or serialization failure runs the whole transaction again, a few times; a
  * connection that died before `COMMIT` was sent is dropped and the transaction runs on another
  * (nothing was committed), as many times as the pool may hold connections the server dropped.
  * What still fails is mapped once: an unreachable database is `WF_UNAVAILABLE`.
@@ -23,6 +23,8 @@ export class PostgresTransactionRunner {
   constructor(
     private readonly pool: pg.Pool,
     private readonly beforeCommit: (tx: PgTx) => Promise<void>,
+    /** Called once the transaction committed; must not throw. */
+    private readonly afterCommit: (tx: PgTx) => void,
     /** How many dead connections one transaction may meet: the pool's size. */
     private readonly maxReconnects: number,
   ) {}
@@ -46,6 +48,7 @@ export class PostgresTransactionRunner {
         await this.beforeCommit(tx);
         committing = true;
         await client.query('COMMIT');
+        this.afterCommit(tx);
         return result;
       } catch (error) {
         if (!committing || !isConnectionError(error)) {

@@ -106,6 +106,21 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX tasks_closed ON tasks (closed_at) WHERE state = 'closed';
     `,
   },
+  {
+    version: 2,
+    description: 'timers and queries as tasks, activity cancellation, query answers, workflow definitions, update ids',
+    // cancel_requested is 0/1 as in SQLite, so that both engines share one row shape.
+    sql: `
+      ALTER TABLE tasks DROP CONSTRAINT tasks_kind_check;
+      ALTER TABLE tasks ADD CONSTRAINT tasks_kind_check CHECK (kind IN ('workflow', 'activity', 'query', 'timer'));
+      ALTER TABLE tasks
+        ADD COLUMN answer TEXT,
+        ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1));
+      ALTER TABLE workflow_registrations ADD COLUMN definition TEXT;
+      ALTER TABLE history_events ADD COLUMN update_id TEXT;
+      CREATE INDEX history_events_update ON history_events (run_id, update_id) WHERE update_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { publishChanges } from '../store-results.js';
 import type { StoreListener } from '../store.interface.js';
 import { decodeNotice } from './postgres-notice.codec.js';
 
@@ -16,8 +17,9 @@ export interface NotifierLog {
  * The LISTEN side of the wake-ups between platform nodes: one dedicated connection (not from
  * the pool, which would hand it to transactions) listening on the store's channel, feeding
  * every subscriber what the other nodes' transitions did. Notices this node sent itself are
- * ignored: it has already published them locally. When the connection drops it reconnects
- * with backoff, then asks the subscribers to look again, since notices sent meanwhile are lost.
+ * ignored: it has already published them locally (its changes through {@link publishLocal}).
+ * When the connection drops it reconnects with backoff, then asks the subscribers to look
+ * again, since notices sent meanwhile are lost.
  */
 export class PostgresNotifier {
   private readonly listeners = new Set<StoreListener>();
@@ -42,6 +44,11 @@ export class PostgresNotifier {
   subscribe(listener: StoreListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Tells the subscribers what a transaction of this node changed, once it committed. */
+  publishLocal(changes: readonly [string, readonly string[]][]): void {
+    publishChanges(this.listeners, changes);
   }
 
   /** Stops listening and reconnecting. */
@@ -81,8 +88,11 @@ export class PostgresNotifier {
   private deliver(payload: string | undefined): void {
     const notice = decodeNotice(payload);
     if (!notice || notice.origin === this.origin) return;
-    const outcome = { tasks: notice.tasks, ...(notice.closed ? { closed: notice.closed } : {}) };
-    for (const listener of this.listeners) listener.transition(notice.namespace, outcome);
+    if (notice.tasks.length > 0 || notice.closed) {
+      const outcome = { tasks: notice.tasks, ...(notice.closed ? { closed: notice.closed } : {}) };
+      for (const listener of this.listeners) listener.transition(notice.namespace, outcome);
+    }
+    if (notice.changed) publishChanges(this.listeners, [[notice.namespace, notice.changed]]);
   }
 
   private lost(client: pg.Client): void {

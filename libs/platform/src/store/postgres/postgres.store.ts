@@ -1,20 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ErrorCode, EventType, ExecutionStatus, type HistoryEvent, type TaskWire } from '#workflows/protocol';
+import { ErrorCode, type HistoryEvent, type TaskWire } from '#workflows/protocol';
 import { PlatformError } from '../../errors/platform.error.js';
 import { decodeExecutionCursor } from '../page-cursor.js';
-import { executionPage, groupRegistrations } from '../store-results.js';
+import { executionPage } from '../store-results.js';
 import type {
+  AcceptUpdateParams,
   ActivityTaskCompletion,
   ActivityTaskHeartbeat,
   ClaimRequest,
+  CreatedQuery,
   CreatedTask,
+  CreateQueryParams,
+  ExecutionActionParams,
   ExecutionFilter,
   ExecutionRecord,
+  ExternalEventOutcome,
   HeartbeatOutcome,
   NamespaceTasks,
   Page,
   PageRequest,
+  QueryAnswer,
+  QueryTaskAnswer,
+  SignalExecutionParams,
   StartExecutionOutcome,
   StartExecutionParams,
   Store,
@@ -23,18 +31,28 @@ import type {
   TaskRelease,
   TimeoutSweep,
   TransitionOutcome,
+  UpdateOutcome,
   WorkerSession,
   WorkerShutdownOutcome,
   WorkflowRegistration,
   WorkflowTaskCompletion,
 } from '../store.interface.js';
-import { toExecutionRecord, toHistoryEvent, toJson, toWorkerSession, type ExecutionRow, type HistoryEventRow, type WorkerSessionRow } from '../store.rows.js';
-import { SESSION_RETENTION_MS } from '../task-transition.rules.js';
+import {
+  toExecutionRecord,
+  toHistoryEvent,
+  toWorkerSession,
+  type ExecutionRow,
+  type HistoryEventRow,
+  type WorkerSessionRow,
+} from '../store.rows.js';
 import { SCHEMA_PATTERN, parsePostgresUrl, postgresClientConfig } from './postgres-connection.js';
 import { mapPostgresError } from './postgres-error.mapper.js';
 import { encodeNotice } from './postgres-notice.codec.js';
 import { migratePostgres } from './postgres.migrations.js';
 import { PostgresNotifier, type NotifierLog } from './postgres.notifier.js';
+import { PostgresExecutionTransitions } from './postgres-execution.transitions.js';
+import { PostgresSessionTransitions } from './postgres-session.transitions.js';
+import { PostgresQueryTransitions } from './postgres-query.transitions.js';
 import { PostgresTransactionRunner } from './postgres-transaction.runner.js';
 import { PostgresRunWriter } from './postgres-run.writer.js';
 import { PostgresTaskTransitions } from './postgres-task.transitions.js';
@@ -57,11 +75,12 @@ export interface PostgresStoreOptions {
 
 /**
  * The {@link Store} on PostgreSQL (`pg`), for several platform processes on one database.
- * Every method is one transaction on a pooled connection. Tasks, due deadlines and expired
- * leases are claimed with `FOR UPDATE SKIP LOCKED`, so that no node is special; transitions
- * lock the execution row before appending. Each committed transition that queued tasks or
- * closed an execution sends a NOTIFY (in the transaction, so only on commit) that the other
- * nodes' {@link PostgresNotifier} turns into local wake-ups. Driver errors are mapped once.
+ * Every method is one transaction on a pooled connection. Tasks, due deadlines (timers too) and
+ * expired leases are claimed with `FOR UPDATE SKIP LOCKED`, so that no node is special;
+ * transitions lock the execution row before appending. Each committed transition that queued
+ * tasks, closed an execution or changed one sends a NOTIFY (in the transaction, so only on
+ * commit) that the other nodes' {@link PostgresNotifier} turns into local wake-ups; this node's
+ * own changes reach its listeners right after the commit. Driver errors are mapped once.
  */
 export class PostgresStore implements Store {
   private readonly schema: string;
@@ -114,7 +133,12 @@ export class PostgresStore implements Store {
       }
       this.notifier = new PostgresNotifier(config, this.channel, this.origin, this.options.logger ?? null);
       await this.notifier.start();
-      this.transactions = new PostgresTransactionRunner(pool, (tx) => this.sendNotices(tx), poolSize);
+      this.transactions = new PostgresTransactionRunner(
+        pool,
+        (tx) => this.sendNotices(tx),
+        (tx) => this.notifier?.publishLocal(tx.changes.list()),
+        poolSize,
+      );
     } catch (error) {
       await this.close();
       throw mapPostgresError(error);
@@ -150,30 +174,7 @@ export class PostgresStore implements Store {
   }
 
   openWorkerSession(session: WorkerSession): Promise<void> {
-    return this.write(async (tx) => {
-      await tx.run('DELETE FROM worker_sessions WHERE expires_at < $1', [session.openedAt - SESSION_RETENTION_MS]);
-      await tx.run(
-        `INSERT INTO worker_sessions (worker_id, namespace, worker_name, deployment_name, workflows, activities, opened_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          session.workerId,
-          session.namespace,
-          session.workerName,
-          session.deploymentName,
-          JSON.stringify(session.workflows),
-          JSON.stringify(session.activities),
-          session.openedAt,
-          session.expiresAt,
-        ],
-      );
-      await tx.run(
-        `INSERT INTO workflow_registrations (namespace, workflow_name, deployment_name, worker_id, last_registered_at)
-         SELECT $1, name, $2, $3, $4 FROM unnest($5::text[]) AS name
-         ON CONFLICT (namespace, workflow_name, deployment_name)
-         DO UPDATE SET worker_id = excluded.worker_id, last_registered_at = excluded.last_registered_at`,
-        [session.namespace, session.deploymentName, session.workerId, session.openedAt, [...new Set(session.workflows)]],
-      );
-    });
+    return this.write((tx) => new PostgresSessionTransitions(tx).open(session));
   }
 
   touchWorkerSession(namespace: string, workerId: string, now: number, expiresAt: number): Promise<boolean> {
@@ -208,36 +209,15 @@ export class PostgresStore implements Store {
   }
 
   listWorkflows(namespace: string, now: number): Promise<WorkflowRegistration[]> {
-    return this.read((tx) => this.workflowRegistrations(tx, namespace, null, now));
+    return this.read((tx) => new PostgresSessionTransitions(tx).registrations(namespace, null, now, null));
   }
 
-  async getWorkflow(namespace: string, workflowName: string, now: number): Promise<WorkflowRegistration | null> {
-    return (await this.read((tx) => this.workflowRegistrations(tx, namespace, workflowName, now)))[0] ?? null;
+  async getWorkflow(namespace: string, workflowName: string, now: number, deploymentName: string | null = null): Promise<WorkflowRegistration | null> {
+    return (await this.read((tx) => new PostgresSessionTransitions(tx).registrations(namespace, workflowName, now, deploymentName)))[0] ?? null;
   }
 
   startExecution(params: StartExecutionParams): Promise<StartExecutionOutcome> {
-    return this.write(async (tx) => {
-      // Concurrent duplicate starts: the primary key lets one insert win; the others read its row.
-      const row = await tx.one<ExecutionRow>(
-        `INSERT INTO executions (namespace, execution_id, run_id, workflow_name, deployment_name, parent_execution_id,
-           root_execution_id, status, input, result, failure, start_time, end_time, last_event_id)
-         VALUES ($1, $2, $3, $4, $5, NULL, $2, $6, $7, NULL, NULL, $8, NULL, 0)
-         ON CONFLICT (namespace, execution_id) DO NOTHING
-         RETURNING *`,
-        [params.namespace, params.executionId, params.runId, params.workflowName, params.deploymentName, ExecutionStatus.Running, toJson(params.input), params.now],
-      );
-      if (!row) {
-        const existing = await new PostgresRunWriter(tx).execution(params.namespace, params.executionId);
-        if (!existing) throw new PlatformError(ErrorCode.Internal, `execution ${params.executionId} conflicted but cannot be read`);
-        return { execution: toExecutionRecord(existing), created: false, tasks: [] };
-      }
-      const writer = new PostgresRunWriter(tx);
-      const attributes = { workflow_name: params.workflowName, deployment_name: params.deploymentName, input: params.input, run_id: params.runId };
-      await writer.append(row, [{ event_type: EventType.WorkflowExecutionStarted, attributes }], params.now);
-      const task = await writer.queueWorkflowTask(row, params.now);
-      tx.notify(params.namespace, { tasks: [task] });
-      return { execution: toExecutionRecord(row), created: true, tasks: [task] };
-    });
+    return this.transition(params.namespace, (tx) => this.executions(tx).start(params));
   }
 
   getExecution(namespace: string, executionId: string): Promise<ExecutionRecord | null> {
@@ -335,23 +315,48 @@ export class PostgresStore implements Store {
     return this.write((tx) => this.timeouts(tx).purgeClosedTasks(closedBefore, limit));
   }
 
-  private async workflowRegistrations(tx: PgTx, namespace: string, workflowName: string | null, now: number): Promise<WorkflowRegistration[]> {
-    const rows = await tx.rows<{ workflow_name: string; deployment_name: string }>(
-      `SELECT workflow_name, deployment_name FROM workflow_registrations
-       WHERE namespace = $1 AND ($2::text IS NULL OR workflow_name = $2) ORDER BY workflow_name, deployment_name`,
-      [namespace, workflowName],
-    );
-    if (rows.length === 0) return [];
-    const active = await tx.rows<{ name: string }>(
-      `SELECT DISTINCT j.name FROM worker_sessions s, jsonb_array_elements_text(s.workflows::jsonb) AS j(name)
-       WHERE s.namespace = $1 AND s.expires_at > $2`,
-      [namespace, now],
-    );
-    return groupRegistrations(rows, new Set(active.map((row) => row.name)));
+  signalExecution(params: SignalExecutionParams): Promise<ExternalEventOutcome> {
+    return this.transition(params.namespace, (tx) => this.executions(tx).signal(params));
   }
 
-  /** A task transition whose outcome the other nodes hear of when it commits. */
-  private transition(namespace: string, work: (tx: PgTx) => Promise<TransitionOutcome>): Promise<TransitionOutcome> {
+  requestCancelExecution(params: ExecutionActionParams): Promise<ExternalEventOutcome> {
+    return this.transition(params.namespace, (tx) => this.executions(tx).requestCancel(params));
+  }
+
+  terminateExecution(params: ExecutionActionParams): Promise<ExternalEventOutcome> {
+    return this.transition(params.namespace, (tx) => this.executions(tx).terminate(params));
+  }
+
+  acceptUpdate(params: AcceptUpdateParams): Promise<ExternalEventOutcome> {
+    return this.transition(params.namespace, (tx) => this.executions(tx).acceptUpdate(params));
+  }
+
+  getUpdateOutcome(namespace: string, executionId: string, updateId: string): Promise<UpdateOutcome | null> {
+    return this.read((tx) => this.executions(tx).updateOutcome(namespace, executionId, updateId));
+  }
+
+  createQueryTask(params: CreateQueryParams): Promise<CreatedQuery> {
+    return this.write(async (tx) => {
+      const created = await this.queries(tx).create(params);
+      tx.notify(params.namespace, { tasks: [created.task] });
+      return created;
+    });
+  }
+
+  answerQueryTask(answer: QueryTaskAnswer): Promise<TransitionOutcome> {
+    return this.write((tx) => this.queries(tx).answer(answer));
+  }
+
+  getQueryAnswer(namespace: string, taskId: number): Promise<QueryAnswer> {
+    return this.read((tx) => this.queries(tx).get(namespace, taskId));
+  }
+
+  abandonQueryTask(namespace: string, taskId: number, now: number): Promise<void> {
+    return this.write((tx) => this.queries(tx).abandon(namespace, taskId, now));
+  }
+
+  /** A transition whose outcome the other nodes hear of when it commits. */
+  private transition<T extends Pick<TransitionOutcome, 'tasks' | 'closed'>>(namespace: string, work: (tx: PgTx) => Promise<T>): Promise<T> {
     return this.write(async (tx) => {
       const outcome = await work(tx);
       tx.notify(namespace, outcome);
@@ -367,9 +372,17 @@ export class PostgresStore implements Store {
     return new PostgresTimeoutTransitions(tx, new PostgresRunWriter(tx));
   }
 
+  private executions(tx: PgTx): PostgresExecutionTransitions {
+    return new PostgresExecutionTransitions(tx, new PostgresRunWriter(tx));
+  }
+
+  private queries(tx: PgTx): PostgresQueryTransitions {
+    return new PostgresQueryTransitions(tx, new PostgresRunWriter(tx));
+  }
+
   /** Sends the transaction's notices, inside it: NOTIFY is delivered only if it commits. */
   private async sendNotices(tx: PgTx): Promise<void> {
-    const payloads = tx.notices.flatMap((notice) => encodeNotice(this.origin, notice));
+    const payloads = tx.outgoingNotices().flatMap((notice) => encodeNotice(this.origin, notice));
     if (payloads.length > 0) await tx.run('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [this.channel, payloads]);
   }
 

@@ -1,4 +1,5 @@
 import type { PoolClient, QueryResultRow } from 'pg';
+import { ExecutionChanges } from '../store-results.js';
 import type { CreatedTask, TransitionOutcome } from '../store.interface.js';
 
 /** What a committed transition tells the other platform nodes. */
@@ -6,6 +7,8 @@ export interface TransitionNotice {
   namespace: string;
   tasks: readonly CreatedTask[];
   closed?: TransitionOutcome['closed'];
+  /** Executions it appended events to or answered a query of (the change feed). */
+  changed?: readonly string[];
 }
 
 /**
@@ -16,6 +19,8 @@ export interface TransitionNotice {
 export class PgTx {
   /** Notices to send with `pg_notify` just before `COMMIT`, so that they fire only if it commits. */
   readonly notices: TransitionNotice[] = [];
+  /** The executions it changed: sent with the notices, and told to this node's listeners once it commits. */
+  readonly changes = new ExecutionChanges();
 
   constructor(
     private readonly client: PoolClient,
@@ -41,6 +46,17 @@ export class PgTx {
   notify(namespace: string, outcome: { tasks: readonly CreatedTask[]; closed?: TransitionOutcome['closed'] }): void {
     if (outcome.tasks.length === 0 && !outcome.closed) return;
     this.notices.push({ namespace, tasks: outcome.tasks, ...(outcome.closed ? { closed: outcome.closed } : {}) });
+  }
+
+  /** The notices to send: the transitions', and the changed executions (with the first notice of their namespace). */
+  outgoingNotices(): TransitionNotice[] {
+    const notices = [...this.notices];
+    for (const [namespace, changed] of this.changes.list()) {
+      const index = notices.findIndex((notice) => notice.namespace === namespace);
+      if (index >= 0) notices[index] = { ...notices[index]!, changed };
+      else notices.push({ namespace, tasks: [], changed });
+    }
+    return notices;
   }
 
   private nameOf(text: string): string {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, expect, it } from '@jest/globals';
 import { EventType, parseTaskToken, type TaskWire } from '#workflows/protocol';
-import { T0, callerOf, claimOf, complete, session, start } from '../conformance/conformance.fixtures.js';
+import { T0, callerOf, claimOf, complete, session, signal, start, startTimer } from '../conformance/conformance.fixtures.js';
 import { describePostgres, dropSchema, testSchemaName, truncateStore } from '../conformance/postgres-test.database.js';
 import type { CreatedTask, TransitionOutcome } from '../store.interface.js';
 import { PostgresStore } from './postgres.store.js';
@@ -69,6 +69,56 @@ describePostgres('Two platform nodes on one PostgreSQL', (url) => {
     }
   });
 
+  it('fire each due timer once when both sweep at once, also timers due before either swept', async () => {
+    await startMany(20);
+    const s = session('a');
+    await a.openWorkerSession(s);
+    const claimed = await a.claimTasks(claimOf(s, T0 + 100, { maxWorkflowTasks: 20 }));
+    for (const [i, task] of claimed.entries()) {
+      await (i % 2 === 0 ? a : b).completeWorkflowTask({ ...callerOf(s, task, T0 + 101), commands: [startTimer(1, 1000)] });
+    }
+    let fired = 0;
+    const sweep = async (store: PostgresStore) => {
+      for (;;) {
+        const result = await store.expireTimeouts(T0 + 60_000, 3);
+        fired += result.fired;
+        if (result.fired === 0) return;
+      }
+    };
+    await Promise.all([sweep(a), sweep(b), sweep(a), sweep(b)]);
+    expect(fired).toBe(20);
+    for (let i = 0; i < 20; i++) {
+      const types = (await a.readHistory('a', `e${i}`, 0, 100))!.map((event) => event.event_type);
+      expect(types.filter((type) => type === EventType.TimerFired)).toHaveLength(1);
+    }
+    const later = session('a', { workerId: 'later', openedAt: T0 + 60_000, expiresAt: T0 + 70_000 });
+    await b.openWorkerSession(later);
+    expect(await b.claimTasks(claimOf(later, T0 + 60_001, { maxWorkflowTasks: 100 }))).toHaveLength(20);
+  });
+
+  it('leave TERMINATED the last event when terminations race completions and signals', async () => {
+    await startMany(10);
+    const s = session('a');
+    await a.openWorkerSession(s);
+    const claimed = await a.claimTasks(claimOf(s, T0 + 100, { maxWorkflowTasks: 10 }));
+    const settle = (promise: Promise<unknown>) => promise.then(() => 'done', (error: { code?: string }) => error.code);
+    const outcomes = await Promise.all(
+      claimed.flatMap((task, i) => [
+        settle(a.completeWorkflowTask({ ...callerOf(s, task, T0 + 101), commands: [startTimer(1, 10), complete()] })),
+        settle(b.terminateExecution({ namespace: 'a', executionId: task.execution_id, reason: `race ${i}`, now: T0 + 101 })),
+        settle(signal(i % 2 ? a : b, 'a', task.execution_id, T0 + 101)),
+      ]),
+    );
+    expect(outcomes.filter((outcome) => !['done', 'WF_TASK_TOKEN_STALE', 'WF_EXECUTION_CLOSED'].includes(outcome!))).toEqual([]);
+    const terminal = new Set<string>([EventType.WorkflowExecutionTerminated, EventType.WorkflowExecutionCompleted]);
+    for (let i = 0; i < 10; i++) {
+      const types = (await a.readHistory('a', `e${i}`, 0, 100))!.map((event) => event.event_type);
+      expect(types.filter((type) => terminal.has(type))).toHaveLength(1);
+      expect(terminal.has(types[types.length - 1]!)).toBe(true);
+    }
+    expect((await a.expireTimeouts(T0 + 100_000, 100)).fired).toBe(0);
+  });
+
   it('create one execution from concurrent duplicate starts', async () => {
     const starts = Array.from({ length: 10 }, (_, i) =>
       (i % 2 === 0 ? a : b).startExecution({
@@ -116,6 +166,47 @@ describePostgres('Two platform nodes on one PostgreSQL', (url) => {
       expect(received[1]).toEqual({ namespace: 'a', outcome: { tasks: [], closed: { executionId: 'e1', status: 'COMPLETED' } } });
     } finally {
       unsubscribe();
+    }
+  });
+
+  it("tell the other node's listeners which executions changed, and their own node's at once", async () => {
+    const onA: string[][] = [];
+    const onB: string[][] = [];
+    const transitionsOnB: unknown[] = [];
+    let onChangedB: () => void = () => undefined;
+    const nextChangeOnB = () => new Promise<void>((resolve) => (onChangedB = resolve));
+    const unsubscribeB = b.subscribe({
+      transition: (_namespace, outcome) => transitionsOnB.push(outcome),
+      changed: (namespace, ids) => {
+        onB.push([namespace, ...ids]);
+        onChangedB();
+      },
+      resync: () => undefined,
+    });
+    const unsubscribeA = a.subscribe({ transition: () => undefined, changed: (_namespace, ids) => onA.push([...ids]), resync: () => undefined });
+    try {
+      const started = nextChangeOnB();
+      await start(a, 'a', 'e1');
+      expect(onA).toEqual([['e1']]);
+      await started;
+      expect(onB).toEqual([['a', 'e1']]);
+      expect(transitionsOnB).toHaveLength(1);
+      const s = session('a');
+      await a.openWorkerSession(s);
+      await a.claimTasks(claimOf(s, T0 + 1));
+      // The workflow task is leased: the signal queues no task, so only the change is sent.
+      const signaled = nextChangeOnB();
+      expect((await signal(a, 'a', 'e1', T0 + 2)).tasks).toEqual([]);
+      expect(onA).toEqual([['e1'], ['e1']]);
+      await signaled;
+      expect(onB).toEqual([
+        ['a', 'e1'],
+        ['a', 'e1'],
+      ]);
+      expect(transitionsOnB).toHaveLength(1);
+    } finally {
+      unsubscribeA();
+      unsubscribeB();
     }
   });
 });

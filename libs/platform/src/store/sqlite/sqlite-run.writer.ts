@@ -7,15 +7,22 @@ import {
   type NewEvent,
 } from '#workflows/protocol';
 import { PlatformError } from '../../errors/platform.error.js';
+import type { PlannedActivityCancel, PlannedTimer } from '../../executions/workflow-task.planner.js';
+import type { RunClose } from '../execution-transition.rules.js';
+import type { ExecutionChanges } from '../store-results.js';
 import type { CreatedTask, TransitionOutcome } from '../store.interface.js';
-import { toHistoryEvent, type ActivityTaskPayload, type ExecutionRow, type TaskRow } from '../store.rows.js';
+import { toHistoryEvent, toJson, type ActivityTaskPayload, type ExecutionRow, type TaskRow, type TimerTaskPayload } from '../store.rows.js';
 import {
+  activityEndEvent,
   activityIds,
   failureSignature,
   payloadOf,
+  planActivityCancel,
   planAttemptFailure,
   queuedActivityDeadline,
   requeuedDeadline,
+  timerFiredEvent,
+  timerTaskOf,
 } from '../task-transition.rules.js';
 import type { SqliteStatements } from './sqlite.statements.js';
 
@@ -29,11 +36,14 @@ export interface AttemptFailureOptions {
 
 /**
  * The row-level writes every task transition of {@link SqliteStore} shares: appending events,
- * queueing, requeueing and closing tasks, and failing an attempt. Runs inside the caller's
- * transaction.
+ * queueing, requeueing and closing tasks, failing an attempt, firing and cancelling timers,
+ * closing a run. Runs inside the caller's transaction; every append is noted in `changes`.
  */
 export class SqliteRunWriter {
-  constructor(private readonly statements: SqliteStatements) {}
+  constructor(
+    private readonly statements: SqliteStatements,
+    private readonly changes: ExecutionChanges,
+  ) {}
 
   /** The execution row of a namespace's execution id. */
   execution(namespace: string, executionId: string): ExecutionRow | undefined {
@@ -54,19 +64,21 @@ export class SqliteRunWriter {
     if (row.status !== ExecutionStatus.Running) {
       throw new PlatformError(ErrorCode.Internal, `execution ${row.execution_id} is closed and accepts no event`);
     }
+    if (events.length === 0) return [];
     const insert = this.statements.get(
-      `INSERT INTO history_events (run_id, event_id, namespace, execution_id, event_type, event_timestamp, activity_id, attributes)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO history_events (run_id, event_id, namespace, execution_id, event_type, event_timestamp, activity_id, update_id, attributes)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const appended: HistoryEvent[] = [];
     for (const event of events) {
       const eventId = ++row.last_event_id;
-      const attributes = event.attributes as { activity_id?: number };
+      const attributes = event.attributes as { activity_id?: number; update_id?: string };
       const text = JSON.stringify(event.attributes);
-      insert.run(row.run_id, eventId, row.namespace, row.execution_id, event.event_type, now, attributes.activity_id ?? null, text);
+      insert.run(row.run_id, eventId, row.namespace, row.execution_id, event.event_type, now, attributes.activity_id ?? null, attributes.update_id ?? null, text);
       appended.push(toHistoryEvent({ event_id: eventId, event_type: event.event_type, event_timestamp: now, attributes: text }));
     }
     this.statements.get('UPDATE executions SET last_event_id = ? WHERE run_id = ?').run(row.last_event_id, row.run_id);
+    this.changes.add(row.namespace, row.execution_id);
     return appended;
   }
 
@@ -91,6 +103,77 @@ export class SqliteRunWriter {
       )
       .run(row.namespace, row.execution_id, row.run_id, activityName, row.deployment_name, now, JSON.stringify(payload), deadline);
     return { kind: 'activity', name: activityName, deploymentName: row.deployment_name, visibleAt: now };
+  }
+
+  /** Queues a timer's task, due at its fire time; no worker leases it, the timeout sweep fires it. */
+  queueTimerTask(row: ExecutionRow, timer: PlannedTimer): CreatedTask {
+    const payload: TimerTaskPayload = { timer_id: timer.timerId, started_event_id: timer.startedEventId };
+    this.statements
+      .get(
+        `INSERT INTO tasks (namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at, payload, deadline_at)
+         VALUES (?, 'timer', ?, ?, ?, ?, 'queued', 1, ?, ?, ?)`,
+      )
+      .run(row.namespace, row.execution_id, row.run_id, row.workflow_name, row.deployment_name, timer.fireAt, JSON.stringify(payload), timer.fireAt);
+    return { kind: 'timer', name: row.workflow_name, deploymentName: row.deployment_name, visibleAt: timer.fireAt };
+  }
+
+  /** The run's open tasks of one kind, oldest first. */
+  openTasks(runId: string, kind: TaskRow['kind']): TaskRow[] {
+    return this.statements
+      .get(`SELECT * FROM tasks WHERE run_id = ? AND kind = ? AND state <> 'closed' ORDER BY id`)
+      .all(runId, kind) as TaskRow[];
+  }
+
+  /** Closes the tasks of timers the workflow cancelled, unless they fired already. */
+  closeTimers(runId: string, timerIds: readonly number[], now: number): void {
+    if (timerIds.length === 0) return;
+    const open = this.openTasks(runId, 'timer');
+    for (const timerId of timerIds) {
+      const task = timerTaskOf(open, timerId);
+      if (task) this.closeTask(task.id, now, false);
+    }
+  }
+
+  /** Records a due timer's `TIMER_FIRED`, closes its task and makes sure the workflow task follows. */
+  fireTimer(task: TaskRow, now: number): TransitionOutcome {
+    const row = this.runRow(task.run_id);
+    this.append(row, [timerFiredEvent(task)], now);
+    this.closeTask(task.id, now, false);
+    return { tasks: this.ensureWorkflowTask(row, now) };
+  }
+
+  /**
+   * Carries out `REQUEST_CANCEL_ACTIVITY`s (their requests already recorded): a queued activity
+   * is cancelled at once (`ACTIVITY_TASK_CANCELED`, appended after the completion's events); a
+   * leased attempt is asked to stop; a closed activity is left alone.
+   */
+  cancelActivities(row: ExecutionRow, cancels: readonly PlannedActivityCancel[], now: number): void {
+    if (cancels.length === 0) return;
+    let open = this.openTasks(row.run_id, 'activity');
+    const events: NewEvent[] = [];
+    for (const cancel of cancels) {
+      const plan = planActivityCancel(open, cancel.activityId);
+      if (plan.action === 'cancel') {
+        events.push(activityEndEvent(plan.task, null));
+        this.closeTask(plan.task.id, now, false);
+        open = open.filter((task) => task !== plan.task);
+      } else if (plan.action === 'request') {
+        this.statements.get('UPDATE tasks SET cancel_requested = 1 WHERE id = ?').run(plan.task.id);
+      }
+    }
+    this.append(row, events, now);
+  }
+
+  /**
+   * Closes the run (and `row`) with its status, result or failure, and every task it still had:
+   * their tokens go stale.
+   */
+  closeRun(row: ExecutionRow, close: RunClose, now: number): void {
+    Object.assign(row, { status: close.status, result: toJson(close.result), failure: toJson(close.failure), end_time: now });
+    this.statements
+      .get('UPDATE executions SET status = ?, result = ?, failure = ?, end_time = ? WHERE run_id = ?')
+      .run(row.status, row.result, row.failure, now, row.run_id);
+    this.closeRunTasks(row.run_id, now);
   }
 
   /** Queues the run's workflow task unless one is already queued or leased (a leased one picks the event up on completion). */
@@ -130,15 +213,29 @@ export class SqliteRunWriter {
       .run(now, keepHolder ? 1 : 0, taskId);
   }
 
-  /** Closes whatever a closed run still had queued or leased: every token of it goes stale. */
+  /**
+   * Closes whatever a closed run still had queued or leased, timers included: every token of it
+   * goes stale. Queries stay: a closed run still answers them from its history.
+   */
   closeRunTasks(runId: string, now: number): void {
     this.statements
       .get(
         `UPDATE tasks SET state = 'closed', closed_at = ?, deadline_at = NULL, payload = NULL, heartbeat_details = NULL,
            last_failure = NULL, worker_id = NULL
-         WHERE run_id = ? AND state <> 'closed'`,
+         WHERE run_id = ? AND state <> 'closed' AND kind <> 'query'`,
       )
       .run(now, runId);
+  }
+
+  /**
+   * Fails a leased attempt whose holder is gone (session expired, worker shut down): a workflow
+   * task's attempt is recorded and offered again at once; an activity's follows its retry
+   * policy; a query is offered again (it records nothing).
+   */
+  failAbandonedAttempt(task: TaskRow, failure: Failure, workerName: string, now: number, options: AttemptFailureOptions = {}): TransitionOutcome {
+    if (task.kind === 'workflow') return this.failWorkflowAttempt(task, failure, workerName, now, 0);
+    if (task.kind === 'query') return { tasks: [this.requeue(task, now)] };
+    return this.failActivityAttempt(task, failure, now, options);
   }
 
   /**
@@ -160,11 +257,11 @@ export class SqliteRunWriter {
   /**
    * Fails an activity attempt: per its retry policy (and never past its schedule-to-close
    * deadline) `ACTIVITY_TASK_RETRYING` and the next attempt after the backoff, or the activity's
-   * failure.
+   * end (its failure, or its cancellation when the workflow asked it to stop).
    */
   failActivityAttempt(task: TaskRow, failure: Failure, now: number, options: AttemptFailureOptions = {}): TransitionOutcome {
     const plan = planAttemptFailure(task, failure, now, options.noBackoff === true);
-    if (!plan.retry) return this.failActivity(task, failure, now, options.keepHolder === true);
+    if (!plan.retry) return this.endActivity(task, failure, now, options.keepHolder === true);
     const payload = payloadOf(task);
     const row = this.runRow(task.run_id);
     const attributes = { ...activityIds(payload, task), failure, next_attempt_delay_ms: plan.delayMs };
@@ -172,11 +269,13 @@ export class SqliteRunWriter {
     return { tasks: [this.requeue(task, now + plan.delayMs)] };
   }
 
-  /** Records `ACTIVITY_TASK_FAILED`, closes the task and makes sure the workflow task follows. */
-  failActivity(task: TaskRow, failure: Failure, now: number, keepHolder: boolean): TransitionOutcome {
+  /**
+   * Records the activity's end (`ACTIVITY_TASK_FAILED`, or `ACTIVITY_TASK_CANCELED` when it was
+   * asked to stop), closes the task and makes sure the workflow task follows.
+   */
+  endActivity(task: TaskRow, failure: Failure, now: number, keepHolder: boolean): TransitionOutcome {
     const row = this.runRow(task.run_id);
-    const payload = payloadOf(task);
-    this.append(row, [{ event_type: EventType.ActivityTaskFailed, attributes: { ...activityIds(payload, task), failure } }], now);
+    this.append(row, [activityEndEvent(task, failure)], now);
     this.closeTask(task.id, now, keepHolder);
     return { tasks: this.ensureWorkflowTask(row, now) };
   }

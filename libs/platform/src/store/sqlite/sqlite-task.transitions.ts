@@ -1,12 +1,22 @@
 import {
+  CommandType,
   EventType,
+  EXTERNAL_EVENT_TYPES,
   RESOLUTION_EVENT_TYPES,
   type ActivityTaskWire,
+  type Command,
+  type HistoryEvent,
+  type QueryTaskWire,
   type TaskKind,
   type TaskWire,
   type WorkflowTaskWire,
 } from '#workflows/protocol';
-import { planWorkflowTaskCompletion } from '../../executions/workflow-task.planner.js';
+import {
+  planWorkflowTaskCompletion,
+  unhandledExternalEventFailure,
+  type RunCommandState,
+} from '../../executions/workflow-task.planner.js';
+import { COMMAND_STATE_EVENT_TYPES, runCommandState, type CommandStateRow, type UpdateEventRow } from '../execution-transition.rules.js';
 import type {
   ActivityTaskCompletion,
   ActivityTaskHeartbeat,
@@ -31,10 +41,15 @@ import {
   toActivityTaskWire,
   toWorkflowTaskWire,
 } from '../task-transition.rules.js';
+import { toQueryTaskWire } from '../query-task.rules.js';
 import type { SqliteRunWriter } from './sqlite-run.writer.js';
 import type { SqliteStatements } from './sqlite.statements.js';
 
-const RESOLUTION_TYPES_SQL = [...RESOLUTION_EVENT_TYPES].map((type) => `'${type}'`).join(', ');
+/** The SQL list of event types, for an `IN (...)` of constants. */
+const sqlList = (types: Iterable<string>): string => [...types].map((type) => `'${type}'`).join(', ');
+const RESOLUTION_TYPES_SQL = sqlList(RESOLUTION_EVENT_TYPES);
+const EXTERNAL_TYPES_SQL = sqlList(EXTERNAL_EVENT_TYPES);
+const COMMAND_STATE_TYPES_SQL = sqlList(COMMAND_STATE_EVENT_TYPES);
 
 /**
  * The task transitions of {@link SqliteStore} a worker drives: claim, complete, fail and
@@ -47,74 +62,66 @@ export class SqliteTaskTransitions {
   ) {}
 
   /**
-   * Leases the oldest visible tasks the claim can take, workflow tasks first. A session that is
-   * not live at `now` (expired, shut down or unknown) leases nothing, and a task whose deadline
-   * has passed is left to the timeout sweep.
+   * Leases the oldest visible tasks the claim can take: queries first (a caller waits on each,
+   * and they never wait behind their run's workflow task), then workflow tasks in the slots left,
+   * then activity tasks. A session that is not live at `now` (expired, shut down or unknown)
+   * leases nothing, and a task whose deadline has passed is left to the timeout sweep.
    */
   claim(claim: ClaimRequest): TaskWire[] {
     const live = this.statements
       .get('SELECT 1 FROM worker_sessions WHERE worker_id = ? AND namespace = ? AND expires_at > ?')
       .get(claim.workerId, claim.namespace, claim.now);
     if (!live) return [];
-    const leased: TaskWire[] = [];
-    const kinds: [TaskKind, string[], number][] = [
-      ['workflow', claim.workflowNames, claim.maxWorkflowTasks],
-      ['activity', claim.activityNames, claim.maxActivityTasks],
+    const queries = this.candidates(claim, 'query', claim.workflowNames, claim.maxWorkflowTasks).map((task) => this.leaseQueryTask(task, claim));
+    const workflows = this.candidates(claim, 'workflow', claim.workflowNames, claim.maxWorkflowTasks - queries.length);
+    const activities = this.candidates(claim, 'activity', claim.activityNames, claim.maxActivityTasks);
+    return [
+      ...queries,
+      ...workflows.map((task) => this.leaseWorkflowTask(task, claim)),
+      ...activities.map((task) => this.leaseActivityTask(task, claim)),
     ];
-    const select = this.statements.get(
-      `SELECT * FROM tasks
-       WHERE namespace = ? AND kind = ? AND name = ? AND state = 'queued' AND visible_at <= ?
-         AND (deployment_name IS NULL OR deployment_name = ?) AND (deadline_at IS NULL OR deadline_at > ?)
-       ORDER BY visible_at, id LIMIT ?`,
-    );
-    for (const [kind, names, max] of kinds) {
-      if (max <= 0 || names.length === 0) continue;
-      // One indexed range per name, merged here: cheaper than an IN list sorted by SQLite.
-      const candidates: TaskRow[] = [];
-      for (const name of new Set(names)) {
-        candidates.push(...(select.all(claim.namespace, kind, name, claim.now, claim.deploymentName, claim.now, max) as TaskRow[]));
-      }
-      candidates.sort((a, b) => a.visible_at - b.visible_at || a.id - b.id);
-      for (const task of candidates.slice(0, max)) {
-        leased.push(kind === 'workflow' ? this.leaseWorkflowTask(task, claim) : this.leaseActivityTask(task, claim));
-      }
-    }
-    return leased;
   }
 
-  /** Records a workflow task's commands (see `Store.completeWorkflowTask`). */
+  /**
+   * Records a workflow task's commands (see `Store.completeWorkflowTask`). Commands that would
+   * close the run while an external event (signal, update, cancellation request) arrived after
+   * the task's events are not applied: the attempt fails (`UnhandledExternalEvent`) and the next
+   * one, given that event, is offered at once.
+   */
   completeWorkflowTask(completion: WorkflowTaskCompletion): TransitionOutcome {
     const task = this.leasedTask(completion, 'workflow', true);
     if (!task) return DUPLICATE_OUTCOME;
     const row = this.writer.runRow(task.run_id);
-    const scheduledActivityIds = new Set(
-      this.statements
-        .get(`SELECT activity_id FROM history_events WHERE run_id = ? AND event_type = '${EventType.ActivityTaskScheduled}'`)
-        .pluck()
-        .all(row.run_id) as number[],
-    );
     const lastSeenEventId = task.last_seen_event_id ?? 0;
+    const now = completion.now;
     const plan = planWorkflowTaskCompletion({
       commands: completion.commands,
       lastSeenEventId,
       workerName: completion.workerName,
       attempt: task.attempt,
-      scheduledActivityIds,
+      firstEventId: row.last_event_id + 1,
+      now,
+      run: this.commandState(row.run_id, completion.commands),
     });
-    const now = completion.now;
+    if (plan.close) {
+      const unhandled = this.statements
+        .get(`SELECT event_id, event_type FROM history_events WHERE run_id = ? AND event_id > ? AND event_type IN (${EXTERNAL_TYPES_SQL}) ORDER BY event_id LIMIT 1`)
+        .get(row.run_id, lastSeenEventId) as { event_id: number; event_type: string } | undefined;
+      if (unhandled) return this.writer.failWorkflowAttempt(task, unhandledExternalEventFailure(unhandled), completion.workerName, now, 0);
+    }
     const appended = this.writer.append(row, plan.events, now);
     this.writer.closeTask(task.id, now, true);
     if (plan.close) {
-      this.statements
-        .get('UPDATE executions SET status = ?, result = ?, failure = ?, end_time = ? WHERE run_id = ?')
-        .run(plan.close.status, toJson(plan.close.result), toJson(plan.close.failure), now, row.run_id);
       // A closed run accepts no event: whatever it still had queued or leased is closed, its tokens stale.
-      this.writer.closeRunTasks(row.run_id, now);
+      this.writer.closeRun(row, plan.close, now);
       return { tasks: [], closed: { executionId: row.execution_id, status: plan.close.status } };
     }
     const tasks: CreatedTask[] = plan.activities.map(({ eventIndex, command }) =>
       this.writer.queueActivityTask(row, now, activityTaskPayload(row, command, appended[eventIndex]!.event_id, now), command.activity_name),
     );
+    tasks.push(...plan.timers.map((timer) => this.writer.queueTimerTask(row, timer)));
+    this.writer.closeTimers(row.run_id, plan.canceledTimerIds, now);
+    this.writer.cancelActivities(row, plan.activityCancels, now);
     const resolvedMeanwhile = this.statements
       .get(`SELECT 1 FROM history_events WHERE run_id = ? AND event_id > ? AND event_type IN (${RESOLUTION_TYPES_SQL}) LIMIT 1`)
       .get(row.run_id, lastSeenEventId);
@@ -157,19 +164,62 @@ export class SqliteTaskTransitions {
     this.statements
       .get('UPDATE tasks SET heartbeat_at = ?, heartbeat_details = ?, deadline_at = ? WHERE id = ?')
       .run(heartbeat.now, details, deadline, task.id);
-    return { cancelRequested: false };
+    return { cancelRequested: task.cancel_requested === 1 };
+  }
+
+  /** Up to `max` queued, visible tasks of one kind the claim may take, oldest first. */
+  private candidates(claim: ClaimRequest, kind: TaskKind, names: readonly string[], max: number): TaskRow[] {
+    if (max <= 0 || names.length === 0) return [];
+    const select = this.statements.get(
+      `SELECT * FROM tasks
+       WHERE namespace = ? AND kind = ? AND name = ? AND state = 'queued' AND visible_at <= ?
+         AND (deployment_name IS NULL OR deployment_name = ?) AND (deadline_at IS NULL OR deadline_at > ?)
+       ORDER BY visible_at, id LIMIT ?`,
+    );
+    // One indexed range per name, merged here: cheaper than an IN list sorted by SQLite.
+    const candidates: TaskRow[] = [];
+    for (const name of new Set(names)) {
+      candidates.push(...(select.all(claim.namespace, kind, name, claim.now, claim.deploymentName, claim.now, max) as TaskRow[]));
+    }
+    candidates.sort((a, b) => a.visible_at - b.visible_at || a.id - b.id);
+    return candidates.slice(0, max);
+  }
+
+  /** What the run's history says about the activity, timer and update ids `commands` may name. */
+  private commandState(runId: string, commands: readonly Command[]): RunCommandState {
+    const rows = this.statements
+      .get(
+        `SELECT event_id, event_type, activity_id,
+           CASE WHEN event_type = '${EventType.ActivityTaskScheduled}' THEN NULL ELSE attributes END AS attributes
+         FROM history_events WHERE run_id = ? AND event_type IN (${COMMAND_STATE_TYPES_SQL})`,
+      )
+      .all(runId) as CommandStateRow[];
+    const selectUpdate = this.statements.get('SELECT event_id, event_type, attributes FROM history_events WHERE run_id = ? AND update_id = ? ORDER BY event_id');
+    const updateIds = new Set(commands.flatMap((command) => (command.type === CommandType.CompleteUpdate ? [command.update_id] : [])));
+    const updateRows = [...updateIds].flatMap((updateId) => selectUpdate.all(runId, updateId) as UpdateEventRow[]);
+    return runCommandState(rows, updateRows);
   }
 
   private leaseWorkflowTask(task: TaskRow, claim: ClaimRequest): WorkflowTaskWire {
     const row = this.writer.runRow(task.run_id);
     const deadline = claim.workflowTaskTimeoutMs > 0 ? claim.now + claim.workflowTaskTimeoutMs : null;
     this.lease(task.id, claim, row.last_event_id, deadline);
-    const history = (
+    return toWorkflowTaskWire(task, this.history(task.run_id));
+  }
+
+  /** The run's full history. */
+  private history(runId: string): HistoryEvent[] {
+    return (
       this.statements
         .get('SELECT event_id, event_type, event_timestamp, attributes FROM history_events WHERE run_id = ? ORDER BY event_id')
-        .all(task.run_id) as HistoryEventRow[]
+        .all(runId) as HistoryEventRow[]
     ).map(toHistoryEvent);
-    return toWorkflowTaskWire(task, history);
+  }
+
+  private leaseQueryTask(task: TaskRow, claim: ClaimRequest): QueryTaskWire {
+    // A query keeps its own deadline: the caller's wait, not a lease timeout.
+    this.lease(task.id, claim, null, task.deadline_at);
+    return toQueryTaskWire(task, this.history(task.run_id));
   }
 
   private leaseActivityTask(task: TaskRow, claim: ClaimRequest): ActivityTaskWire {

@@ -19,8 +19,8 @@ export class SqliteTimeoutTransitions {
 
   /**
    * Takes back the tasks leased by sessions expired at `now`, or whose session is gone (purged):
-   * each attempt fails with `WorkerSessionExpired` (a workflow task is offered again at once,
-   * an activity follows its retry policy), so that the expired worker's tokens are stale.
+   * each attempt fails with `WorkerSessionExpired` (a workflow task or a query is offered again
+   * at once, an activity follows its retry policy), so that the expired worker's tokens are stale.
    */
   expireLeases(now: number): NamespaceTasks[] {
     const leased = this.statements
@@ -32,12 +32,7 @@ export class SqliteTimeoutTransitions {
     const released = new NamespaceCollector();
     for (const task of leased) {
       const workerName = task.worker_name ?? UNKNOWN_WORKER;
-      const failure = sessionExpiredFailure(workerName);
-      const outcome =
-        task.kind === 'workflow'
-          ? this.writer.failWorkflowAttempt(task, failure, workerName, now, 0)
-          : this.writer.failActivityAttempt(task, failure, now);
-      released.add(task.namespace, outcome);
+      released.add(task.namespace, this.writer.failAbandonedAttempt(task, sessionExpiredFailure(workerName), workerName, now));
     }
     return released.result();
   }
@@ -46,7 +41,8 @@ export class SqliteTimeoutTransitions {
    * Handles up to `limit` tasks whose deadline is due at `now`, oldest deadline first: a leased
    * workflow task fails with `WorkflowTaskTimeout` and is offered again at once; an activity's
    * start-to-close or heartbeat timeout fails the attempt by the retry policy; its
-   * schedule-to-start or schedule-to-close timeout fails the activity.
+   * schedule-to-start or schedule-to-close timeout fails the activity; a timer fires; a query
+   * closes unanswered.
    */
   expireTimeouts(now: number, limit: number): TimeoutSweep {
     const due = this.statements
@@ -76,7 +72,7 @@ export class SqliteTimeoutTransitions {
   /**
    * Closes a session and offers every task it holds again at once: a workflow task's attempt
    * fails with `WorkerShutdown`, an activity's too and is retried without backoff (within its
-   * retry policy). `null` when the namespace has no such session.
+   * retry policy), a query is queued again. `null` when the namespace has no such session.
    */
   shutdownWorkerSession(namespace: string, workerId: string, now: number): WorkerShutdownOutcome | null {
     const session = this.statements
@@ -90,11 +86,7 @@ export class SqliteTimeoutTransitions {
     const failure = workerShutdownFailure(session.worker_name);
     const tasks: CreatedTask[] = [];
     for (const task of leased) {
-      const outcome =
-        task.kind === 'workflow'
-          ? this.writer.failWorkflowAttempt(task, failure, session.worker_name, now, 0)
-          : this.writer.failActivityAttempt(task, failure, now, { noBackoff: true });
-      tasks.push(...outcome.tasks);
+      tasks.push(...this.writer.failAbandonedAttempt(task, failure, session.worker_name, now, { noBackoff: true }).tasks);
     }
     return { released: leased.length, tasks };
   }
@@ -132,9 +124,14 @@ export class SqliteTimeoutTransitions {
       case 'failWorkflowAttempt':
         return this.writer.failWorkflowAttempt(task, plan.failure, plan.workerName, now, 0);
       case 'failActivity':
-        return this.writer.failActivity(task, plan.failure, now, false);
+        return this.writer.endActivity(task, plan.failure, now, false);
       case 'failActivityAttempt':
         return this.writer.failActivityAttempt(task, plan.failure, now);
+      case 'fireTimer':
+        return this.writer.fireTimer(task, now);
+      case 'closeQuery':
+        this.writer.closeTask(task.id, now, false);
+        return null;
     }
   }
 }

@@ -141,6 +141,62 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX tasks_closed ON tasks (closed_at) WHERE state = 'closed';
     `,
   },
+  {
+    version: 3,
+    description: 'timers and queries as tasks, activity cancellation, query answers, workflow definitions, update ids',
+    // The kind CHECK constraint changes: the table is rebuilt as in version 2, its AUTOINCREMENT
+    // sequence carried over.
+    sql: `
+      ALTER TABLE tasks RENAME TO tasks_v2;
+      CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        namespace TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('workflow', 'activity', 'query', 'timer')),
+        execution_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        deployment_name TEXT,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'closed')),
+        attempt INTEGER NOT NULL,
+        visible_at INTEGER NOT NULL,
+        lease_expires_at INTEGER,
+        worker_id TEXT,
+        worker_name TEXT,
+        last_seen_event_id INTEGER,
+        payload TEXT,
+        heartbeat_details TEXT,
+        leased_at INTEGER,
+        heartbeat_at INTEGER,
+        deadline_at INTEGER,
+        last_failure TEXT,
+        closed_at INTEGER,
+        answer TEXT,
+        cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1))
+      );
+      INSERT INTO tasks (id, namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at,
+          lease_expires_at, worker_id, worker_name, last_seen_event_id, payload, heartbeat_details, leased_at, heartbeat_at,
+          deadline_at, last_failure, closed_at)
+        SELECT id, namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at,
+          lease_expires_at, worker_id, worker_name, last_seen_event_id, payload, heartbeat_details, leased_at, heartbeat_at,
+          deadline_at, last_failure, closed_at
+        FROM tasks_v2;
+      UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tasks_v2'), 0))
+        WHERE name = 'tasks';
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'tasks', seq FROM sqlite_sequence
+        WHERE name = 'tasks_v2' AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'tasks');
+      DROP TABLE tasks_v2;
+      CREATE INDEX tasks_claim ON tasks (namespace, kind, name, state, visible_at, id);
+      CREATE INDEX tasks_run ON tasks (run_id);
+      CREATE INDEX tasks_leased ON tasks (worker_id) WHERE state = 'leased';
+      CREATE UNIQUE INDEX tasks_one_workflow_task_per_run ON tasks (run_id) WHERE kind = 'workflow' AND state <> 'closed';
+      CREATE INDEX tasks_deadline ON tasks (deadline_at) WHERE deadline_at IS NOT NULL;
+      CREATE INDEX tasks_closed ON tasks (closed_at) WHERE state = 'closed';
+      ALTER TABLE workflow_registrations ADD COLUMN definition TEXT;
+      ALTER TABLE history_events ADD COLUMN update_id TEXT;
+      CREATE INDEX history_events_update ON history_events (run_id, update_id) WHERE update_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

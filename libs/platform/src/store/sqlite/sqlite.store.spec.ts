@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { ErrorCode, ExecutionStatus } from '#workflows/protocol';
+import { ErrorCode, EventType, ExecutionStatus } from '#workflows/protocol';
 import { PlatformError } from '../../errors/platform.error.js';
 import { describeStoreConformance } from '../conformance/store.conformance.js';
-import { T0, callerOf, claimOf, complete, schedule, session, start } from '../conformance/conformance.fixtures.js';
+import { T0, callerOf, claimOf, complete, eventTypes, schedule, session, start, startTimer } from '../conformance/conformance.fixtures.js';
 import { SQLITE_MIGRATIONS, SQLITE_SCHEMA_VERSION } from './sqlite.migrations.js';
 import { SqliteStore } from './sqlite.store.js';
 
@@ -43,6 +43,25 @@ describe('SqliteStore on a file', () => {
     expect(await second.getExecution('a', 'e1')).toMatchObject({ status: ExecutionStatus.Completed, result: 'kept', lastEventId: 3 });
     expect(await second.getWorkerSession('a', s.workerId)).toEqual(s);
     await second.close();
+  });
+
+  it('fires a timer that fell due while the platform was down once, at the first sweep after a reopen', async () => {
+    const path = join(dir, 'platform.db');
+    const s = session('a');
+    const before = new SqliteStore({ path });
+    await before.init();
+    await before.openWorkerSession(s);
+    await start(before, 'a', 'e1');
+    const [task] = await before.claimTasks(claimOf(s, T0 + 1));
+    await before.completeWorkflowTask({ ...callerOf(s, task!, T0 + 2), commands: [startTimer(1, 1000)] });
+    await before.close();
+
+    const after = new SqliteStore({ path });
+    await after.init();
+    expect((await after.expireTimeouts(T0 + 3_600_000, 10)).fired).toBe(1);
+    expect((await after.expireTimeouts(T0 + 3_600_001, 10)).fired).toBe(0);
+    expect((await eventTypes(after, 'a', 'e1')).filter((type) => type === EventType.TimerFired)).toHaveLength(1);
+    await after.close();
   });
 
   it('refuses a database whose schema is newer than the code, naming both versions', async () => {

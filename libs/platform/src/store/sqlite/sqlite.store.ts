@@ -1,39 +1,46 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  EventType,
-  ExecutionStatus,
-  type HistoryEvent,
-  type TaskWire,
-} from '#workflows/protocol';
+import type { HistoryEvent, TaskWire } from '#workflows/protocol';
 import { decodeExecutionCursor } from '../page-cursor.js';
-import { executionPage, groupRegistrations } from '../store-results.js';
-import { SESSION_RETENTION_MS } from '../task-transition.rules.js';
+import { ExecutionChanges, executionPage, publishChanges } from '../store-results.js';
 import type {
+  AcceptUpdateParams,
   ActivityTaskCompletion,
   ActivityTaskHeartbeat,
   ClaimRequest,
+  CreatedQuery,
   CreatedTask,
+  CreateQueryParams,
+  ExecutionActionParams,
   ExecutionFilter,
   ExecutionRecord,
+  ExternalEventOutcome,
   HeartbeatOutcome,
   NamespaceTasks,
   Page,
   PageRequest,
+  QueryAnswer,
+  QueryTaskAnswer,
+  SignalExecutionParams,
   StartExecutionOutcome,
   StartExecutionParams,
   Store,
+  StoreListener,
   TaskFailure,
   TaskRelease,
   TimeoutSweep,
   TransitionOutcome,
+  UpdateOutcome,
   WorkerSession,
   WorkerShutdownOutcome,
   WorkflowRegistration,
   WorkflowTaskCompletion,
 } from '../store.interface.js';
+import { SqliteExecutionTransitions } from './sqlite-execution.transitions.js';
+import { SqliteQueryTransitions } from './sqlite-query.transitions.js';
 import { SqliteRunWriter } from './sqlite-run.writer.js';
+import { SqliteSessionTransitions } from './sqlite-session.transitions.js';
 import { SqliteTaskTransitions } from './sqlite-task.transitions.js';
 import { SqliteTimeoutTransitions } from './sqlite-timeout.transitions.js';
 import { mapSqliteError } from './sqlite-error.mapper.js';
@@ -41,7 +48,6 @@ import { migrateSqlite } from './sqlite.migrations.js';
 import {
   toExecutionRecord,
   toHistoryEvent,
-  toJson,
   toWorkerSession,
   type ExecutionRow,
   type HistoryEventRow,
@@ -61,7 +67,8 @@ export interface SqliteStoreOptions {
 
 /**
  * The {@link Store} on SQLite (better-sqlite3, WAL). Every method runs one transaction
- * synchronously and returns its outcome as a promise; driver errors are mapped once here.
+ * synchronously and returns its outcome as a promise; driver errors are mapped once here. Once
+ * a transaction that changed executions commits, the subscribers hear of it (`changed`).
  */
 export class SqliteStore implements Store {
   readonly description: string;
@@ -70,6 +77,12 @@ export class SqliteStore implements Store {
   private writer!: SqliteRunWriter;
   private transitions!: SqliteTaskTransitions;
   private timeouts!: SqliteTimeoutTransitions;
+  private executions!: SqliteExecutionTransitions;
+  private queries!: SqliteQueryTransitions;
+  private sessions!: SqliteSessionTransitions;
+  /** What the running transaction changed, published when it commits. */
+  private readonly changes = new ExecutionChanges();
+  private readonly listeners = new Set<StoreListener>();
 
   constructor(private readonly options: SqliteStoreOptions) {
     const synchronous = options.synchronous ?? 'FULL';
@@ -91,9 +104,12 @@ export class SqliteStore implements Store {
       db.pragma('foreign_keys = ON');
       migrateSqlite(db, path);
       this.statements = new SqliteStatements(db);
-      this.writer = new SqliteRunWriter(this.statements);
+      this.writer = new SqliteRunWriter(this.statements, this.changes);
       this.transitions = new SqliteTaskTransitions(this.statements, this.writer);
       this.timeouts = new SqliteTimeoutTransitions(this.statements, this.writer);
+      this.executions = new SqliteExecutionTransitions(this.statements, this.writer);
+      this.queries = new SqliteQueryTransitions(this.statements, this.writer, this.changes);
+      this.sessions = new SqliteSessionTransitions(this.statements);
     } catch (error) {
       this.db?.close();
       this.db = null;
@@ -106,9 +122,13 @@ export class SqliteStore implements Store {
     this.db = null;
   }
 
-  /** One process owns a SQLite file: no other process's transitions to report. */
-  subscribe(): () => void {
-    return () => undefined;
+  /**
+   * One process owns a SQLite file: no other process's transitions to report (`transition` is
+   * never called), but this process's changes are (`changed`).
+   */
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   putApiKey(keyDigest: string, namespace: string, now: number): Promise<void> {
@@ -130,32 +150,7 @@ export class SqliteStore implements Store {
   }
 
   openWorkerSession(session: WorkerSession): Promise<void> {
-    return this.write(() => {
-      const s = this.statements;
-      s.get('DELETE FROM worker_sessions WHERE expires_at < ?').run(session.openedAt - SESSION_RETENTION_MS);
-      s.get(
-        `INSERT INTO worker_sessions (worker_id, namespace, worker_name, deployment_name, workflows, activities, opened_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        session.workerId,
-        session.namespace,
-        session.workerName,
-        session.deploymentName,
-        JSON.stringify(session.workflows),
-        JSON.stringify(session.activities),
-        session.openedAt,
-        session.expiresAt,
-      );
-      const register = s.get(
-        `INSERT INTO workflow_registrations (namespace, workflow_name, deployment_name, worker_id, last_registered_at)
-         VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (namespace, workflow_name, deployment_name)
-         DO UPDATE SET worker_id = excluded.worker_id, last_registered_at = excluded.last_registered_at`,
-      );
-      for (const name of new Set(session.workflows)) {
-        register.run(session.namespace, name, session.deploymentName, session.workerId, session.openedAt);
-      }
-    });
+    return this.write(() => this.sessions.open(session));
   }
 
   touchWorkerSession(namespace: string, workerId: string, now: number, expiresAt: number): Promise<boolean> {
@@ -185,53 +180,15 @@ export class SqliteStore implements Store {
   }
 
   listWorkflows(namespace: string, now: number): Promise<WorkflowRegistration[]> {
-    return this.read(() => this.workflowRegistrations(namespace, null, now));
+    return this.read(() => this.sessions.registrations(namespace, null, now, null));
   }
 
-  getWorkflow(namespace: string, workflowName: string, now: number): Promise<WorkflowRegistration | null> {
-    return this.read(() => this.workflowRegistrations(namespace, workflowName, now)[0] ?? null);
+  getWorkflow(namespace: string, workflowName: string, now: number, deploymentName: string | null = null): Promise<WorkflowRegistration | null> {
+    return this.read(() => this.sessions.registrations(namespace, workflowName, now, deploymentName)[0] ?? null);
   }
 
   startExecution(params: StartExecutionParams): Promise<StartExecutionOutcome> {
-    return this.write(() => {
-      const existing = this.writer.execution(params.namespace, params.executionId);
-      if (existing) return { execution: toExecutionRecord(existing), created: false, tasks: [] };
-      this.statements
-        .get(
-          `INSERT INTO executions (namespace, execution_id, run_id, workflow_name, deployment_name, parent_execution_id,
-             root_execution_id, status, input, result, failure, start_time, end_time, last_event_id)
-           VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?, NULL, NULL, ?, NULL, 0)`,
-        )
-        .run(
-          params.namespace,
-          params.executionId,
-          params.runId,
-          params.workflowName,
-          params.deploymentName,
-          params.executionId,
-          ExecutionStatus.Running,
-          toJson(params.input),
-          params.now,
-        );
-      const row = this.writer.execution(params.namespace, params.executionId)!;
-      this.writer.append(
-        row,
-        [
-          {
-            event_type: EventType.WorkflowExecutionStarted,
-            attributes: {
-              workflow_name: params.workflowName,
-              deployment_name: params.deploymentName,
-              input: params.input,
-              run_id: params.runId,
-            },
-          },
-        ],
-        params.now,
-      );
-      const task = this.writer.queueWorkflowTask(row, params.now);
-      return { execution: toExecutionRecord(row), created: true, tasks: [task] };
-    });
+    return this.write(() => this.executions.start(params));
   }
 
   getExecution(namespace: string, executionId: string): Promise<ExecutionRecord | null> {
@@ -321,33 +278,54 @@ export class SqliteStore implements Store {
     return this.write(() => this.timeouts.purgeClosedTasks(closedBefore, limit));
   }
 
-  private workflowRegistrations(namespace: string, workflowName: string | null, now: number): WorkflowRegistration[] {
-    const rows = this.statements
-      .get(
-        `SELECT workflow_name, deployment_name FROM workflow_registrations
-         WHERE namespace = ? AND (? IS NULL OR workflow_name = ?) ORDER BY workflow_name, deployment_name`,
-      )
-      .all(namespace, workflowName, workflowName) as { workflow_name: string; deployment_name: string }[];
-    if (rows.length === 0) return [];
-    const active = new Set(
-      this.statements
-        .get(
-          `SELECT DISTINCT j.value FROM worker_sessions s, json_each(s.workflows) j
-           WHERE s.namespace = ? AND s.expires_at > ?`,
-        )
-        .pluck()
-        .all(namespace, now) as string[],
-    );
-    return groupRegistrations(rows, active);
+  signalExecution(params: SignalExecutionParams): Promise<ExternalEventOutcome> {
+    return this.write(() => this.executions.signal(params));
   }
 
-  /** Runs `work` in an immediate (write-locking) transaction. */
+  requestCancelExecution(params: ExecutionActionParams): Promise<ExternalEventOutcome> {
+    return this.write(() => this.executions.requestCancel(params));
+  }
+
+  terminateExecution(params: ExecutionActionParams): Promise<ExternalEventOutcome> {
+    return this.write(() => this.executions.terminate(params));
+  }
+
+  acceptUpdate(params: AcceptUpdateParams): Promise<ExternalEventOutcome> {
+    return this.write(() => this.executions.acceptUpdate(params));
+  }
+
+  getUpdateOutcome(namespace: string, executionId: string, updateId: string): Promise<UpdateOutcome | null> {
+    return this.read(() => this.executions.updateOutcome(namespace, executionId, updateId));
+  }
+
+  createQueryTask(params: CreateQueryParams): Promise<CreatedQuery> {
+    return this.write(() => this.queries.create(params));
+  }
+
+  answerQueryTask(answer: QueryTaskAnswer): Promise<TransitionOutcome> {
+    return this.write(() => this.queries.answer(answer));
+  }
+
+  getQueryAnswer(namespace: string, taskId: number): Promise<QueryAnswer> {
+    return this.read(() => this.queries.get(namespace, taskId));
+  }
+
+  abandonQueryTask(namespace: string, taskId: number, now: number): Promise<void> {
+    return this.write(() => this.queries.abandon(namespace, taskId, now));
+  }
+
+  /** Runs `work` in an immediate (write-locking) transaction; once it commits, publishes what it changed. */
   private write<T>(work: () => T): Promise<T> {
+    let result: T;
     try {
-      return Promise.resolve(this.open().transaction(work).immediate());
+      result = this.open().transaction(work).immediate();
     } catch (error) {
+      // Rolled back: nothing it noted happened.
+      this.changes.take();
       return Promise.reject(mapSqliteError(error));
     }
+    publishChanges(this.listeners, this.changes.take());
+    return Promise.resolve(result);
   }
 
   /** Runs `work` in a deferred (read) transaction, for one consistent snapshot. */

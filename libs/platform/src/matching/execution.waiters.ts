@@ -1,0 +1,137 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+
+/**
+ * How a wait ended: its condition held (`ready`), its time ran out, its client left, or the
+ * platform is stopping.
+ */
+export type ExecutionWaitEnd = 'ready' | 'timeout' | 'aborted' | 'closed';
+
+/** What a wait needs besides its condition. */
+export interface ExecutionWaitOptions {
+  /** How long to wait at most. */
+  timeoutMs: number;
+  /** Ends the wait when it fires (the client went away). */
+  signal?: AbortSignal;
+}
+
+/** One open wait: re-reads its condition when its execution changes. */
+class ExecutionWait {
+  private checking = false;
+  private again = false;
+  private ended = false;
+  private finish!: (end: ExecutionWaitEnd) => void;
+  readonly done = new Promise<ExecutionWaitEnd>((resolve) => (this.finish = resolve));
+
+  constructor(private readonly condition: () => Promise<boolean>) {}
+
+  /** Ends the wait (the first reason wins). */
+  end(reason: ExecutionWaitEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.finish(reason);
+  }
+
+  /**
+   * Reads the condition again. One read at a time: a change reported during a read may have
+   * committed after that read looked, so it is followed by another read.
+   */
+  recheck(): void {
+    if (this.ended) return;
+    if (this.checking) {
+      this.again = true;
+      return;
+    }
+    this.checking = true;
+    this.again = false;
+    this.condition().then(
+      (ready) => this.afterCheck(ready),
+      () => this.afterCheck(false),
+    );
+  }
+
+  private afterCheck(ready: boolean): void {
+    this.checking = false;
+    if (ready) this.end('ready');
+    else if (this.again) this.recheck();
+  }
+}
+
+/**
+ * Waits on executions: for one to close (`wait_for_result`, `GET …/executions/{id}?wait_seconds`),
+ * for an update to complete, a query to be answered, or new events for a live stream. Any
+ * change of an execution (events appended, a query answered, a close; see
+ * `StoreListener.changed`) makes each wait on it re-read its own condition; a resync makes
+ * every wait re-read. Conditions are read once more after the wait is registered, so that a
+ * change between the caller's read and the wait is not missed.
+ */
+@Injectable()
+export class ExecutionWaiters implements OnModuleDestroy {
+  private readonly waiting = new Map<string, Set<ExecutionWait>>();
+  private stopped = false;
+
+  /** Whether the platform is stopping: waits end at once with `closed`. */
+  get isClosed(): boolean {
+    return this.stopped;
+  }
+
+  /**
+   * Resolves when `condition` holds (read now, then at each change of the execution), after
+   * `timeoutMs`, when `signal` fires, or at shutdown. Rejects only when the first read of the
+   * condition fails; later reads that fail count as "not yet".
+   */
+  async waitFor(namespace: string, executionId: string, options: ExecutionWaitOptions, condition: () => Promise<boolean>): Promise<ExecutionWaitEnd> {
+    if (this.stopped) return 'closed';
+    if (options.signal?.aborted) return 'aborted';
+    const key = keyOf(namespace, executionId);
+    const wait = new ExecutionWait(condition);
+    let set = this.waiting.get(key);
+    if (!set) this.waiting.set(key, (set = new Set()));
+    set.add(wait);
+    const timer = options.timeoutMs > 0 ? setTimeout(() => wait.end('timeout'), options.timeoutMs) : null;
+    const onAbort = () => wait.end('aborted');
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (options.timeoutMs <= 0) return (await condition()) ? 'ready' : 'timeout';
+      if (await condition()) return 'ready';
+      return await wait.done;
+    } finally {
+      wait.end('closed');
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      set.delete(wait);
+      if (set.size === 0 && this.waiting.get(key) === set) this.waiting.delete(key);
+    }
+  }
+
+  /** The execution changed (events appended, a query answered, closed): its waits re-read their conditions. */
+  notify(namespace: string, executionId: string): void {
+    const set = this.waiting.get(keyOf(namespace, executionId));
+    if (set) for (const wait of [...set]) wait.recheck();
+  }
+
+  /** Makes every open wait re-read its condition: changes reported by another platform node may have been missed. */
+  recheckAll(): void {
+    for (const set of this.waiting.values()) for (const wait of [...set]) wait.recheck();
+  }
+
+  /** How many waits are open, for the tests. */
+  waitingCount(): number {
+    let count = 0;
+    for (const set of this.waiting.values()) count += set.size;
+    return count;
+  }
+
+  /** Ends every wait with `closed`, and every later one at once: the platform is stopping. */
+  close(): void {
+    this.stopped = true;
+    for (const set of this.waiting.values()) for (const wait of [...set]) wait.end('closed');
+  }
+
+  onModuleDestroy(): void {
+    this.close();
+  }
+}
+
+function keyOf(namespace: string, executionId: string): string {
+  return `${namespace}\u0000${executionId}`;
+}

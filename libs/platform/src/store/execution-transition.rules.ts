@@ -1,0 +1,128 @@
+import { ErrorCode, EventType, ExecutionStatus, type EventAttributes, type Failure, type JsonValue, type NewEvent } from '#workflows/protocol';
+import { PlatformError } from '../errors/platform.error.js';
+import type { AcceptedUpdate, RunCommandState, StartedTimer } from '../executions/workflow-task.planner.js';
+import type { AcceptUpdateParams, ExecutionActionParams, StartExecutionParams, UpdateOutcome } from './store.interface.js';
+import type { ExecutionRow } from './store.rows.js';
+
+/*
+ * The engine-neutral rules of the transitions that act on an execution from outside (signals,
+ * cancellation, termination, updates) and of what a completion reads about its run: both
+ * engines read rows their own way and ask these pure functions what they mean.
+ */
+
+/** The event types whose rows {@link runCommandState} reads (an update is looked up by its id). */
+export const COMMAND_STATE_EVENT_TYPES: readonly string[] = [EventType.ActivityTaskScheduled, EventType.TimerStarted, EventType.TimerCanceled];
+
+/** A history row as {@link runCommandState} reads it: `attributes` is only needed for timers. */
+export interface CommandStateRow {
+  event_id: number;
+  event_type: string;
+  activity_id: number | null;
+  attributes: string | null;
+}
+
+/** A history row of an update (`update_id` set): its acceptance or its completion. */
+export interface UpdateEventRow {
+  event_id: number;
+  event_type: string;
+  attributes: string;
+}
+
+/** The first events of a new execution: `WORKFLOW_EXECUTION_STARTED`, and its signal for signal-with-start. */
+export function startEvents(params: StartExecutionParams): NewEvent[] {
+  const started: NewEvent = {
+    event_type: EventType.WorkflowExecutionStarted,
+    attributes: { workflow_name: params.workflowName, deployment_name: params.deploymentName, input: params.input, run_id: params.runId },
+  };
+  return params.signal ? [started, signaledEvent(params.signal.name, params.signal.input)] : [started];
+}
+
+/** `WORKFLOW_EXECUTION_SIGNALED`. */
+export function signaledEvent(signalName: string, input: JsonValue | null): NewEvent {
+  return { event_type: EventType.WorkflowExecutionSignaled, attributes: { signal_name: signalName, input } };
+}
+
+/** `WORKFLOW_EXECUTION_CANCEL_REQUESTED`. */
+export function cancelRequestedEvent(params: ExecutionActionParams): NewEvent {
+  return { event_type: EventType.WorkflowExecutionCancelRequested, attributes: { reason: params.reason } };
+}
+
+/** `WORKFLOW_EXECUTION_TERMINATED`. */
+export function terminatedEvent(params: ExecutionActionParams): NewEvent {
+  return { event_type: EventType.WorkflowExecutionTerminated, attributes: { reason: params.reason } };
+}
+
+/** `WORKFLOW_EXECUTION_UPDATE_ACCEPTED`. */
+export function updateAcceptedEvent(params: AcceptUpdateParams): NewEvent {
+  return { event_type: EventType.WorkflowExecutionUpdateAccepted, attributes: { update_id: params.updateId, update_name: params.updateName, input: params.input } };
+}
+
+/** How a run closes: its final status, result and failure. */
+export interface RunClose {
+  status: ExecutionStatus;
+  result: JsonValue | null;
+  failure: Failure | null;
+}
+
+/** How a termination closes the run: no result, no failure (no workflow code ran). */
+export const TERMINATED_CLOSE: Readonly<RunClose> = Object.freeze({ status: ExecutionStatus.Terminated, result: null, failure: null });
+
+/** The execution row, or `WF_EXECUTION_NOT_FOUND`. */
+export function existingExecution(row: ExecutionRow | undefined, executionId: string): ExecutionRow {
+  if (!row) throw new PlatformError(ErrorCode.ExecutionNotFound, `execution '${executionId}' not found`);
+  return row;
+}
+
+/** Refuses to act on a closed execution: `WF_EXECUTION_CLOSED` naming its status. */
+export function checkRunning(row: ExecutionRow): void {
+  if (row.status !== ExecutionStatus.Running) {
+    throw new PlatformError(ErrorCode.ExecutionClosed, `execution '${row.execution_id}' is ${row.status}`);
+  }
+}
+
+/**
+ * What a run's history says about the ids its next commands may name: scheduled activities and
+ * started timers from `rows` (of {@link COMMAND_STATE_EVENT_TYPES}), accepted updates from
+ * `updateRows`.
+ */
+export function runCommandState(rows: readonly CommandStateRow[], updateRows: readonly UpdateEventRow[]): RunCommandState {
+  const activities = new Map<number, number>();
+  const timers = new Map<number, StartedTimer>();
+  for (const row of rows) {
+    if (row.event_type === EventType.ActivityTaskScheduled) {
+      activities.set(row.activity_id!, row.event_id);
+    } else if (row.event_type === EventType.TimerStarted) {
+      const attributes = JSON.parse(row.attributes!) as EventAttributes[typeof EventType.TimerStarted];
+      timers.set(attributes.timer_id, { startedEventId: row.event_id, canceled: false });
+    } else if (row.event_type === EventType.TimerCanceled) {
+      const attributes = JSON.parse(row.attributes!) as EventAttributes[typeof EventType.TimerCanceled];
+      const timer = timers.get(attributes.timer_id);
+      if (timer) timer.canceled = true;
+    }
+  }
+  return { activities, timers, updates: acceptedUpdates(updateRows) };
+}
+
+/** The updates a run accepted, from the rows of their events in event order. */
+function acceptedUpdates(rows: readonly UpdateEventRow[]): Map<string, AcceptedUpdate> {
+  const updates = new Map<string, AcceptedUpdate>();
+  for (const row of rows) {
+    const { update_id: updateId } = JSON.parse(row.attributes) as { update_id: string };
+    if (row.event_type === EventType.WorkflowExecutionUpdateAccepted) updates.set(updateId, { acceptedEventId: row.event_id, completed: false });
+    else if (row.event_type === EventType.WorkflowExecutionUpdateCompleted) updates.get(updateId)!.completed = true;
+  }
+  return updates;
+}
+
+/**
+ * Where an update stands, from the rows of its events (`update_id` set) on a run whose status
+ * is `status`; `null` when the run never accepted it.
+ */
+export function updateOutcome(rows: readonly UpdateEventRow[], status: ExecutionStatus): UpdateOutcome | null {
+  const accepted = rows.find((row) => row.event_type === EventType.WorkflowExecutionUpdateAccepted);
+  if (!accepted) return null;
+  const completed = rows.find((row) => row.event_type === EventType.WorkflowExecutionUpdateCompleted);
+  if (!completed) return { stage: 'accepted', acceptedEventId: accepted.event_id, executionStatus: status };
+  const attributes = JSON.parse(completed.attributes) as EventAttributes[typeof EventType.WorkflowExecutionUpdateCompleted];
+  return { stage: 'completed', acceptedEventId: accepted.event_id, result: attributes.result, failure: attributes.failure };
+}
