@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firstValueFrom, toArray } from 'rxjs';
+import { filter, firstValueFrom, toArray, type Observable } from 'rxjs';
 import { EventType, type HistoryEvent } from '#workflows/protocol';
 import { WorkflowFailedError, WorkflowsApiError, WorkflowsClient } from '#workflows/sdk';
 import { eventsAfterClose } from '../support/history-checks.js';
@@ -12,6 +12,9 @@ const KEY = 'wf_interaction_key';
 const WORKER = 'dist/test/fixtures/interaction.worker.js';
 
 const count = (history: HistoryEvent[], type: string): number => history.filter((event) => event.event_type === type).length;
+/** The first event of `type` in the execution's live stream: awaits the worker recording it (start() returns before). */
+const firstEvent = (handle: { events$: Observable<HistoryEvent> }, type: string): Promise<HistoryEvent> =>
+  firstValueFrom(handle.events$.pipe(filter((event) => event.event_type === type)));
 
 describe('talking to running workflows, across crashes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wf-interaction-'));
@@ -60,15 +63,15 @@ describe('talking to running workflows, across crashes', () => {
     const worker = await startWorker('w-signal-1');
     const waiting = await client.start('approval', { executionId: 'wait-for-ann', input: { orderId: 'o-1', timeout: '1h' } });
     const sleeper = await client.start('sleeper', { executionId: 'sleep-through-downtime', input: { ms: 1500 } });
+    // Both first workflow tasks are recorded before the kill: the sleeper's timer and the condition's timeout timer run.
+    const [timerStarted] = await Promise.all([firstEvent(sleeper, EventType.TimerStarted), firstEvent(waiting, EventType.TimerStarted)]);
     // The worker answers from the workflow's state: it is waiting, not approved.
     expect(await waiting.query('status')).toEqual({ approvedBy: null, notes: 0 });
-    const timerStarted = (await sleeper.history()).find((event) => event.event_type === EventType.TimerStarted);
-    expect(timerStarted).toBeDefined();
 
     await worker.kill('SIGKILL');
     await platform.kill('SIGKILL');
     // The scenario needs the timer to fall due while nothing runs: wait for its fire time, with the platform down.
-    const fireAt = Date.parse((timerStarted!.attributes as { fire_at: string }).fire_at);
+    const fireAt = Date.parse((timerStarted.attributes as { fire_at: string }).fire_at);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, fireAt - Date.now()) + 50));
     await startPlatform();
     await startWorker('w-signal-2');

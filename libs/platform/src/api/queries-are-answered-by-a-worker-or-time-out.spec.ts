@@ -86,6 +86,26 @@ describe('queries are answered by a worker, or time out', () => {
     expect(await worker.poll({ wf: 1 }, 0)).toEqual([]);
   });
 
+  it('answers the result when the first read of the answer (still pending) comes back after the answer was seen', async () => {
+    const store = h.platform.app.get<Store>(STORE);
+    const original = store.getQueryAnswer.bind(store);
+    let reads = 0;
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    store.getQueryAnswer = async (...args) => {
+      const read = await original(...args);
+      if (++reads === 1) await firstHeld;
+      return read;
+    };
+    const task = worker.take({ wf: 1 });
+    const asked = query({ name: 'status', timeout_seconds: 5 });
+    expect((await worker.complete((await task).task_token, { result: 'answered' })).status).toBe(200);
+    // The first read looked before the answer; it comes back only now, after the answer's change was reported.
+    releaseFirst();
+    const answer = await asked;
+    expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: { result: 'answered' } });
+  });
+
   it('abandons the query when its client goes away', async () => {
     const store = h.platform.app.get<Store>(STORE);
     const abandoned = new Promise<void>((resolve) => {

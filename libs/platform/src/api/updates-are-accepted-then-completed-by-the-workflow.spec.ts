@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { CommandType, EventType, type WorkflowTaskWire } from '#workflows/protocol';
 import { ExecutionWaiters } from '../matching/execution.waiters.js';
+import { STORE } from '../platform.constants.js';
+import type { Store } from '../store/store.interface.js';
 import { KEY_B, PlatformTestHarness, until } from '../testing/platform-test.harness.js';
 import { SimulatedWorker } from '../testing/simulated-worker.js';
 
@@ -61,6 +63,25 @@ describe('updates are accepted, then completed by the workflow', () => {
     await worker.complete(task.task_token, { commands: [completeUpdate(first.body.update_id, { result: 'ok' })] });
     const later = await update({ name: 'set_note', input: 'x', update_id: first.body.update_id, timeout_seconds: 0 });
     expect(later.body).toEqual({ update_id: first.body.update_id, stage: 'COMPLETED', result: 'ok', failure: null });
+  });
+
+  it('answers COMPLETED when the first read of the outcome (still accepted) comes back after the completion was seen', async () => {
+    const store = h.platform.app.get<Store>(STORE);
+    const original = store.getUpdateOutcome.bind(store);
+    let reads = 0;
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    store.getUpdateOutcome = async (...args) => {
+      const read = await original(...args);
+      if (++reads === 1) await firstHeld;
+      return read;
+    };
+    const asked = update({ name: 'set_note', input: 'x', update_id: 'u4', timeout_seconds: 5 });
+    const task = await worker.take();
+    expect((await worker.complete(task.task_token, { commands: [completeUpdate('u4', { result: 'saved' })] })).status).toBe(200);
+    // The first read looked before the completion; it comes back only now, after the completion's change was reported.
+    releaseFirst();
+    expect((await asked).body).toEqual({ update_id: 'u4', stage: 'COMPLETED', result: 'saved', failure: null });
   });
 
   it('answers 409 WF_EXECUTION_CLOSED naming the update when the execution closes before it completes', async () => {

@@ -32,6 +32,25 @@ class ExecutionWait {
   }
 
   /**
+   * The first read of the condition; it rejects when the read fails. Like every read it is the
+   * only one running: a change reported meanwhile is read after it, never beside it, so that a
+   * read that looked earlier never ends after (and overwrites what the caller keeps from) a later one.
+   */
+  async firstCheck(): Promise<boolean> {
+    this.checking = true;
+    this.again = false;
+    let ready: boolean;
+    try {
+      ready = await this.condition();
+    } catch (error) {
+      this.checking = false;
+      throw error;
+    }
+    this.afterCheck(ready);
+    return ready;
+  }
+
+  /**
    * Reads the condition again. One read at a time: a change reported during a read may have
    * committed after that read looked, so it is followed by another read.
    */
@@ -82,21 +101,21 @@ export class ExecutionWaiters implements OnModuleDestroy {
   async waitFor(namespace: string, executionId: string, options: ExecutionWaitOptions, condition: () => Promise<boolean>): Promise<ExecutionWaitEnd> {
     if (this.stopped) return 'closed';
     if (options.signal?.aborted) return 'aborted';
+    if (options.timeoutMs <= 0) return (await condition()) ? 'ready' : 'timeout';
     const key = keyOf(namespace, executionId);
     const wait = new ExecutionWait(condition);
     let set = this.waiting.get(key);
     if (!set) this.waiting.set(key, (set = new Set()));
     set.add(wait);
-    const timer = options.timeoutMs > 0 ? setTimeout(() => wait.end('timeout'), options.timeoutMs) : null;
+    const timer = setTimeout(() => wait.end('timeout'), options.timeoutMs);
     const onAbort = () => wait.end('aborted');
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      if (options.timeoutMs <= 0) return (await condition()) ? 'ready' : 'timeout';
-      if (await condition()) return 'ready';
+      if (await wait.firstCheck()) return 'ready';
       return await wait.done;
     } finally {
       wait.end('closed');
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       set.delete(wait);
       if (set.size === 0 && this.waiting.get(key) === set) this.waiting.delete(key);

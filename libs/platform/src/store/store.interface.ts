@@ -99,8 +99,9 @@ export interface Store {
   /**
    * Addition: hands back leased tasks the worker never received (its poll's client went away
    * after the claim committed). Each task still leased to `workerId` at the token's attempt is
-   * queued again at once at attempt+1, recording no failure (a query's deadline stays); the
-   * others are left alone.
+   * queued again at once at attempt+1, recording no failure (a query's deadline stays); an
+   * activity attempt the workflow asked to stop ends instead (`ACTIVITY_TASK_CANCELED`, and a
+   * workflow task). The others are left alone.
    */
   releaseTasks(release: TaskRelease): Promise<CreatedTask[]>;
 

@@ -149,25 +149,33 @@ export class WorkflowHandle<TResult = unknown> {
         let failures = 0;
         while (!abort.signal.aborted) {
           try {
+            let received = 0;
             for await (const event of this.transport.streamEvents(this.executionId, lastEventId, abort.signal)) {
               // A resumed stream never repeats what was received; guard anyway, events are numbered.
               if (event.event_id <= lastEventId) continue;
               lastEventId = event.event_id;
               failures = 0;
+              received++;
               subscriber.next(event);
               if (TERMINAL_EVENT_TYPES.has(event.event_type)) {
                 subscriber.complete();
                 return;
               }
             }
+            // The platform ends at once a stream resumed after a closed execution's terminal event: nothing will come.
+            if (received === 0 && !abort.signal.aborted && (await this.closedBefore(lastEventId))) {
+              subscriber.complete();
+              return;
+            }
           } catch (error) {
             if (abort.signal.aborted) return;
-            const transient = !(error instanceof WorkflowsApiError) || error.status >= 500;
+            // An answer (404, 401, ...) or a payload that is not an event ends the stream; a dropped connection or a 5xx does not.
+            const transient = error instanceof WorkflowsApiError ? error.status >= 500 : !(error instanceof SyntaxError);
             if (!transient) throw error;
           }
           // The connection ended without the terminal event: resume after a short backoff.
           if (++failures > MAX_TRANSIENT_RETRIES) throw new Error(`The event stream of ${this.executionId} kept failing`);
-          await delay(Math.min(2000, 25 * 2 ** failures));
+          await delay(Math.min(2000, 25 * 2 ** failures), abort.signal);
         }
       };
       pump().catch((error: unknown) => {
@@ -175,6 +183,12 @@ export class WorkflowHandle<TResult = unknown> {
       });
       return () => abort.abort();
     });
+  }
+
+  /** Whether the execution is closed with no event after `lastEventId` (an empty stream then is its end, not a drop). */
+  private async closedBefore(lastEventId: number): Promise<boolean> {
+    if ((await this.describe()).status === ExecutionStatus.Running) return false;
+    return !(await this.history()).some((event) => event.event_id > lastEventId);
   }
 }
 
@@ -198,6 +212,15 @@ async function withTransientRetries<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts (its timer cleared, so nothing is kept alive). */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -59,6 +59,25 @@ class ApprovalWorkflow {
   }
 }
 
+@Workflow({ name: 'fragile-condition' })
+class FragileConditionWorkflow {
+  private broken = false;
+  constructor(private readonly ctx: WorkflowContext) {}
+
+  @Run()
+  async run(): Promise<boolean> {
+    return this.ctx.condition(() => {
+      if (this.broken) throw new Error('predicate broke');
+      return false;
+    }, '1h');
+  }
+
+  @Signal()
+  breakIt(): void {
+    this.broken = true;
+  }
+}
+
 @Workflow({ name: 'compensating' })
 class CompensatingWorkflow {
   constructor(
@@ -179,6 +198,17 @@ describe('a workflow that waits for time and for people', () => {
       history(...waitingOnApproval(), signaled('approve', { by: 'ann' }), taskCompleted(7), timerCanceled(2, 6), scheduled(1, 'charge', [5]), timerFired(2, 6)),
     );
     expect(commands).toEqual([]);
+  });
+
+  it('fails the workflow when a condition predicate throws, and cancels the timeout timer it no longer needs', async () => {
+    const commands = await replayWorkflowTask(
+      runOf(FragileConditionWorkflow),
+      history(started(null), taskCompleted(1), timerStarted(1, 3_600_000), signaled('breakIt', null)),
+    );
+    expect(commands).toEqual([
+      { type: CommandType.CancelTimer, timer_id: 1 },
+      { type: CommandType.FailWorkflow, failure: expect.objectContaining({ message: 'predicate broke' }) },
+    ]);
   });
 
   it('runs an update handler and answers with its result or its failure, without failing the workflow', async () => {

@@ -162,6 +162,7 @@ export class WorkflowRun implements WorkflowContextHost {
         holds = condition.predicate();
       } catch (error) {
         this.conditions.delete(condition);
+        if (condition.timerId !== null) this.cancelTimer(condition.timerId);
         condition.reject(error as Error);
         satisfied = true;
         continue;
@@ -222,10 +223,21 @@ export class WorkflowRun implements WorkflowContextHost {
   async query(name: string, input: JsonValue | null): Promise<JsonValue> {
     const handler = this.handler('query', name);
     const before = this.commands.length;
-    const result = await handler(input);
+    const unanswered = Symbol('unanswered');
+    // Nothing settles what a query awaits (no event is applied while it runs): it answers once its microtasks ran, or never.
+    const result = await Promise.race([
+      Promise.resolve(handler(input)),
+      new Promise<typeof unanswered>((resolve) => setImmediate(() => resolve(unanswered))),
+    ]);
     if (this.commands.length !== before) {
       throw ApplicationFailure.nonRetryable(
         `Query '${name}' of workflow '${this.definition.name}' scheduled work; query handlers must only read the workflow's state`,
+        'QueryNotReadOnly',
+      );
+    }
+    if (result === unanswered) {
+      throw ApplicationFailure.nonRetryable(
+        `Query '${name}' of workflow '${this.definition.name}' did not answer: it waits on something only a later event settles; query handlers must only read the workflow's state`,
         'QueryNotReadOnly',
       );
     }

@@ -152,6 +152,18 @@ export function describeInteractionConformance(
       });
     });
 
+    it('ends as cancelled, never to run again, an attempt asked to stop that its worker never received', async () => {
+      const store = current();
+      await startAndComplete([schedule(1)]);
+      const [a1] = await claimActivityTasks(store, s, T0 + 3);
+      await signal(store, 'a', 'e1', T0 + 4);
+      await runWorkflowTask(store, s, T0 + 5, [cancelActivity(1)]);
+      const released = await store.releaseTasks({ namespace: 'a', workerId: s.workerId, tokens: [callerOf(s, a1!, T0 + 6).token], now: T0 + 6 });
+      expect(released).toEqual([{ ...WORKFLOW_TASK, visibleAt: T0 + 6 }]);
+      expect(await lastEvent(store)).toMatchObject({ event_type: E.ActivityTaskCanceled, attributes: { activity_id: 1, attempt: 1, failure: null } });
+      expect(await claimActivityTasks(store, s, T0 + 100_000)).toEqual([]);
+    });
+
     it('records only the request for an activity already closed, and refuses an activity id never scheduled', async () => {
       const store = current();
       await startAndComplete([schedule(1)]);

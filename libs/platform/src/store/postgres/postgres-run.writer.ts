@@ -275,7 +275,7 @@ export class PostgresRunWriter {
    * Records the activity's end (`ACTIVITY_TASK_FAILED`, or `ACTIVITY_TASK_CANCELED` when it was
    * asked to stop), closes the task and makes sure the workflow task follows.
    */
-  async endActivity(task: TaskRow, failure: Failure, now: number, keepHolder: boolean): Promise<TransitionOutcome> {
+  async endActivity(task: TaskRow, failure: Failure | null, now: number, keepHolder: boolean): Promise<TransitionOutcome> {
     const row = await this.lockRun(task.run_id);
     await this.append(row, [activityEndEvent(task, failure)], now);
     await this.closeTask(task.id, now, keepHolder);

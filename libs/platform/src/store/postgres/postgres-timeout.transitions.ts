@@ -55,16 +55,27 @@ export class PostgresTimeoutTransitions {
     return { fired: due.length, released: released.result() };
   }
 
-  /** Hands back tasks leased to a worker that never received them: next attempt, visible now, no failure recorded. */
+  /**
+   * Hands back tasks leased to a worker that never received them: next attempt, visible now, no
+   * failure recorded. An activity attempt the workflow asked to stop is not offered again: it
+   * ends as cancelled.
+   */
   async releaseTasks(release: TaskRelease): Promise<CreatedTask[]> {
-    const tasks: CreatedTask[] = [];
-    for (const token of release.tokens) {
+    // Every task row is locked (in id order) before any execution row: ending a cancelled attempt locks its run.
+    const leased: TaskRow[] = [];
+    for (const token of [...release.tokens].sort((a, b) => a.taskId - b.taskId)) {
       const task = await this.tx.one<TaskRow>(
         `SELECT * FROM tasks WHERE id = $1 AND namespace = $2 AND kind = $3 AND state = 'leased' AND worker_id = $4 AND attempt = $5
          FOR UPDATE`,
         [token.taskId, release.namespace, token.kind, release.workerId, token.attempt],
       );
-      if (task) tasks.push(await this.writer.requeue(task, release.now));
+      if (task) leased.push(task);
+    }
+    await this.writer.lockRuns(leased.filter((task) => task.cancel_requested).map((task) => task.run_id));
+    const tasks: CreatedTask[] = [];
+    for (const task of leased) {
+      if (task.cancel_requested) tasks.push(...(await this.writer.endActivity(task, null, release.now, false)).tasks);
+      else tasks.push(await this.writer.requeue(task, release.now));
     }
     return tasks;
   }

@@ -273,7 +273,7 @@ export class SqliteRunWriter {
    * Records the activity's end (`ACTIVITY_TASK_FAILED`, or `ACTIVITY_TASK_CANCELED` when it was
    * asked to stop), closes the task and makes sure the workflow task follows.
    */
-  endActivity(task: TaskRow, failure: Failure, now: number, keepHolder: boolean): TransitionOutcome {
+  endActivity(task: TaskRow, failure: Failure | null, now: number, keepHolder: boolean): TransitionOutcome {
     const row = this.runRow(task.run_id);
     this.append(row, [activityEndEvent(task, failure)], now);
     this.closeTask(task.id, now, keepHolder);

@@ -56,7 +56,11 @@ export class SqliteTimeoutTransitions {
     return { fired: due.length, released: released.result() };
   }
 
-  /** Hands back tasks leased to a worker that never received them: next attempt, visible now, no failure recorded. */
+  /**
+   * Hands back tasks leased to a worker that never received them: next attempt, visible now, no
+   * failure recorded. An activity attempt the workflow asked to stop is not offered again: it
+   * ends as cancelled.
+   */
   releaseTasks(release: TaskRelease): CreatedTask[] {
     const select = this.statements.get(
       `SELECT * FROM tasks WHERE id = ? AND namespace = ? AND kind = ? AND state = 'leased' AND worker_id = ? AND attempt = ?`,
@@ -64,7 +68,8 @@ export class SqliteTimeoutTransitions {
     const tasks: CreatedTask[] = [];
     for (const token of release.tokens) {
       const task = select.get(token.taskId, release.namespace, token.kind, release.workerId, token.attempt) as TaskRow | undefined;
-      if (task) tasks.push(this.writer.requeue(task, release.now));
+      if (task?.cancel_requested) tasks.push(...this.writer.endActivity(task, null, release.now, false).tasks);
+      else if (task) tasks.push(this.writer.requeue(task, release.now));
     }
     return tasks;
   }
