@@ -135,7 +135,7 @@ export class ExecutionsService {
 
   private async waitForClose(namespace: string, execution: ExecutionRecord, seconds: number, signal?: AbortSignal): Promise<ExecutionRecord> {
     let latest = execution;
-    const options = signal ? { timeoutMs: seconds * 1000, signal } : { timeoutMs: seconds * 1000 };
+    const options = { timeoutMs: seconds * 1000, wakeOn: 'close' as const, ...(signal ? { signal } : {}) };
     await this.waiters.waitFor(namespace, execution.executionId, options, async () => {
       latest = (await this.store.getExecution(namespace, execution.executionId)) ?? latest;
       return isClosed(latest);

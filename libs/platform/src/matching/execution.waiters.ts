@@ -12,6 +12,11 @@ export interface ExecutionWaitOptions {
   timeoutMs: number;
   /** Ends the wait when it fires (the client went away). */
   signal?: AbortSignal;
+  /**
+   * `close`: re-read only when the execution closes (a result wait), not at every event it
+   * records, which would cost a read per event per waiter. @default 'change'
+   */
+  wakeOn?: 'change' | 'close';
 }
 
 /** One open wait: re-reads its condition when its execution changes. */
@@ -22,7 +27,11 @@ class ExecutionWait {
   private finish!: (end: ExecutionWaitEnd) => void;
   readonly done = new Promise<ExecutionWaitEnd>((resolve) => (this.finish = resolve));
 
-  constructor(private readonly condition: () => Promise<boolean>) {}
+  constructor(
+    private readonly condition: () => Promise<boolean>,
+    /** Whether any change wakes it, or only a close. */
+    readonly wakesOnChange: boolean,
+  ) {}
 
   /** Ends the wait (the first reason wins). */
   end(reason: ExecutionWaitEnd): void {
@@ -103,7 +112,7 @@ export class ExecutionWaiters implements OnModuleDestroy {
     if (options.signal?.aborted) return 'aborted';
     if (options.timeoutMs <= 0) return (await condition()) ? 'ready' : 'timeout';
     const key = keyOf(namespace, executionId);
-    const wait = new ExecutionWait(condition);
+    const wait = new ExecutionWait(condition, options.wakeOn !== 'close');
     let set = this.waiting.get(key);
     if (!set) this.waiting.set(key, (set = new Set()));
     set.add(wait);
@@ -122,10 +131,13 @@ export class ExecutionWaiters implements OnModuleDestroy {
     }
   }
 
-  /** The execution changed (events appended, a query answered, closed): its waits re-read their conditions. */
-  notify(namespace: string, executionId: string): void {
+  /**
+   * The execution changed (events appended, a query answered) or closed: its waits re-read their
+   * conditions; a wait that wakes only on a close ignores other changes.
+   */
+  notify(namespace: string, executionId: string, what: 'change' | 'close' = 'change'): void {
     const set = this.waiting.get(keyOf(namespace, executionId));
-    if (set) for (const wait of [...set]) wait.recheck();
+    if (set) for (const wait of [...set]) if (what === 'close' || wait.wakesOnChange) wait.recheck();
   }
 
   /** Makes every open wait re-read its condition: changes reported by another platform node may have been missed. */

@@ -45,6 +45,6 @@ export class TransitionPublisher implements OnModuleInit, OnModuleDestroy {
   publish(namespace: string, outcome: { tasks: readonly CreatedTask[]; closed?: TransitionOutcome['closed'] }): void {
     this.matcher.notify(namespace, outcome.tasks);
     for (const task of outcome.tasks) if (task.kind === 'timer') this.alarm.wakeAt(task.visibleAt);
-    if (outcome.closed) this.waiters.notify(namespace, outcome.closed.executionId);
+    if (outcome.closed) this.waiters.notify(namespace, outcome.closed.executionId, 'close');
   }
 }
