@@ -12,7 +12,9 @@ export {
 } from './options/platform.options.js';
 export { resolvePlatformOptions, PlatformEnvError, type PlatformEnv } from './options/platform-env.options.js';
 export { PlatformError } from './errors/platform.error.js';
-export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite.store.js';
+export { SqliteStore, type PendingWork, type SqliteStoreOptions } from './store/sqlite/sqlite.store.js';
+export { STORE } from './platform.constants.js';
+export { TimeoutsSweeper } from './workers/timeouts.sweeper.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres.store.js';
 export { createStore } from './store/store.factory.js';
 export { keyDigest, generateApiKey } from './auth/key-digest.js';

@@ -15,6 +15,7 @@ export { WorkflowsDiscoveryError } from './discovery/workflows-discovery.error.j
 export { ActivityFailure } from './errors/activity-failure.js';
 export { ApplicationFailure, type ApplicationFailureOptions } from './errors/application-failure.js';
 export { CancelledFailure } from './errors/cancelled-failure.js';
+export { ContinueAsNew } from './errors/continue-as-new.js';
 export { NonDeterminismError } from './errors/non-determinism.error.js';
 export { WorkflowFailedError } from './errors/workflow-failed.error.js';
 export { WorkflowQueryFailedError } from './errors/workflow-query-failed.error.js';
@@ -30,8 +31,11 @@ export {
 } from './options/workflows-options.js';
 export { runWorker, type RunWorkerOptions, type RunningWorker } from './run-worker.js';
 export { withOptions } from './runtime/activity-proxy.js';
-export { replayHistory } from './runtime/replay-history.js';
+export { InvalidHistoryError, replayHistory } from './runtime/replay-history.js';
 export { PayloadSerializationError } from './runtime/payload.js';
 export { WorkflowContext } from './runtime/workflow-context.js';
 export type { WorkflowInfo } from './runtime/workflow-info.js';
 export { WorkflowsModule } from './workflows.module.js';
+export { HttpPlatformTransport, type HttpTransportOptions } from './transport/http-platform.transport.js';
+export type { PlatformTransport } from './transport/platform-transport.js';
+export { ACTIVITY_METADATA } from './workflows.constants.js';

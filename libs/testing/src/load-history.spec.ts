@@ -15,6 +15,11 @@ describe('loadHistory', () => {
     expect(loadHistory(join(dir, 'array.json'))).toEqual([event]);
   });
 
+  it('names the file that is not JSON', () => {
+    writeFileSync(join(dir, 'broken.json'), '{"events": [');
+    expect(() => loadHistory(join(dir, 'broken.json'))).toThrow(/broken\.json is not a readable JSON history: /);
+  });
+
   it('names the file that holds no events', () => {
     writeFileSync(join(dir, 'empty.json'), JSON.stringify({ events: [] }));
     expect(() => loadHistory(join(dir, 'empty.json'))).toThrow(/empty\.json holds no history events/);

@@ -6,8 +6,13 @@ import type { HistoryEvent } from '#workflows/protocol';
  * with `events`) or a plain array of events.
  */
 export function loadHistory(path: string): HistoryEvent[] {
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as { events?: HistoryEvent[] } | HistoryEvent[];
-  const events = Array.isArray(parsed) ? parsed : parsed.events;
+  let parsed: { events?: HistoryEvent[] } | HistoryEvent[];
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as { events?: HistoryEvent[] } | HistoryEvent[];
+  } catch (error) {
+    throw new Error(`${path} is not a readable JSON history: ${(error as Error).message}`);
+  }
+  const events = Array.isArray(parsed) ? parsed : parsed?.events;
   if (!Array.isArray(events) || events.length === 0) throw new Error(`${path} holds no history events`);
   return events;
 }

@@ -59,13 +59,15 @@ export function parseExecutionQuery(query: unknown): { waitSeconds: number } {
 }
 
 /** `page_size` and `next_page_token` of `GET …/executions/{id}/history`. */
-export function parseHistoryQuery(query: unknown): { pageSize: number; afterEventId: number } {
-  const q = queryOf(query, ['page_size', 'next_page_token']);
+export function parseHistoryQuery(query: unknown): { pageSize: number; afterEventId: number; runId?: string } {
+  const q = queryOf(query, ['page_size', 'next_page_token', 'run_id']);
   const pageSize = queryInteger(q, 'page_size', 1, Limits.maxPageSize, 100);
+  // Addition (issue 6): a run the execution continued as new from; absent, the current run.
+  const run = q['run_id'] ? { runId: parseIdParam('run_id', q['run_id']) } : {};
   const token = q['next_page_token'];
-  if (token === undefined || token === '') return { pageSize, afterEventId: 0 };
+  if (token === undefined || token === '') return { pageSize, afterEventId: 0, ...run };
   if (!/^\d{1,15}$/.test(token)) throw invalid('next_page_token', 'is not a token this API issued');
-  return { pageSize, afterEventId: Number(token) };
+  return { pageSize, afterEventId: Number(token), ...run };
 }
 
 /** The filters and page of `GET /v1/workflows/runs`. */

@@ -35,11 +35,11 @@ export class ExecutionsController {
     return this.executions.getExecution(namespace, id, waitSeconds, waitSeconds > 0 ? clientDisconnectSignal(reply) : undefined);
   }
 
-  /** `GET /v1/workflows/executions/{execution_id}/history`: events in pages. */
+  /** `GET /v1/workflows/executions/{execution_id}/history`: events in pages, of the current run or of `run_id`. */
   @Get('executions/:execution_id/history')
   history(@CallerNamespace() namespace: string, @Param('execution_id') executionId: string, @Query() query: unknown): Promise<HistoryPageWire> {
     const id = parseIdParam('execution_id', executionId);
-    const { pageSize, afterEventId } = parseHistoryQuery(query);
-    return this.executions.history(namespace, id, afterEventId, pageSize);
+    const { pageSize, afterEventId, runId } = parseHistoryQuery(query);
+    return this.executions.history(namespace, id, afterEventId, pageSize, runId);
   }
 }

@@ -179,7 +179,7 @@ const SCHEDULE_ACTIVITY_FIELDS = [
 
 /** Validates one command of a workflow task's completion. */
 export function parseCommand(value: unknown, path: string): Command {
-  const type = JsonFields.of(value, path, [...SCHEDULE_ACTIVITY_FIELDS, 'result', 'failure', 'reason', 'timer_id', 'duration_ms', 'update_id']).raw('type');
+  const type = JsonFields.of(value, path, [...SCHEDULE_ACTIVITY_FIELDS, 'result', 'failure', 'reason', 'timer_id', 'duration_ms', 'update_id', 'marker_name', 'details', 'workflow_name']).raw('type');
   switch (type) {
     case CommandType.ScheduleActivity: {
       const fields = JsonFields.of(value, path, SCHEDULE_ACTIVITY_FIELDS);
@@ -235,6 +235,16 @@ export function parseCommand(value: unknown, path: string): Command {
       const result = fields.json('result') as JsonValue | null;
       if (failure && result !== null) throw invalid(fields.path('result'), 'must be absent or null when failure is given');
       return { type, update_id: fields.id('update_id'), result, failure };
+    }
+    case CommandType.ContinueAsNew: {
+      const fields = JsonFields.of(value, path, ['type', 'input', 'workflow_name']);
+      const workflowName = fields.optionalId('workflow_name');
+      const input = fields.json('input') as JsonValue | null;
+      return workflowName === undefined ? { type, input } : { type, input, workflow_name: workflowName };
+    }
+    case CommandType.RecordMarker: {
+      const fields = JsonFields.of(value, path, ['type', 'marker_name', 'details']);
+      return { type, marker_name: fields.id('marker_name'), details: fields.json('details') as JsonValue };
     }
     default:
       throw invalid(`${path}.type`, `must be one of ${Object.values(CommandType).join(', ')} (got ${JSON.stringify(type)?.slice(0, 64) ?? 'nothing'})`);

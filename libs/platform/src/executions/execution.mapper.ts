@@ -22,6 +22,7 @@ export function toExecutionWire(record: ExecutionRecord): ExecutionWire {
     total_duration_ms: record.endTime === null ? null : record.endTime - record.startTime,
     result: record.result,
     failure: record.failure,
+    ...(record.pendingTaskFailure === undefined ? {} : { workflow_task_failure: record.pendingTaskFailure }),
   };
 }
 

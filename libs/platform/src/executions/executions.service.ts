@@ -101,9 +101,15 @@ export class ExecutionsService {
     return toExecutionWire(await this.waitForClose(namespace, execution, waitSeconds, signal));
   }
 
-  /** A page of the execution's history; the token is the last event id given. */
-  async history(namespace: string, executionId: string, afterEventId: number, pageSize: number): Promise<HistoryPageWire> {
-    const events = await this.store.readHistory(namespace, executionId, afterEventId, pageSize + 1);
+  /**
+   * A page of the history of the execution's current run, or of `runId` (a run it continued as
+   * new from); the token is the last event id given.
+   */
+  async history(namespace: string, executionId: string, afterEventId: number, pageSize: number, runId?: string): Promise<HistoryPageWire> {
+    const events = await this.store.readHistory(namespace, executionId, afterEventId, pageSize + 1, runId);
+    if (!events && runId !== undefined && (await this.store.getExecution(namespace, executionId))) {
+      throw new PlatformError(ErrorCode.ExecutionNotFound, `execution '${executionId}' has no run '${runId}'`);
+    }
     if (!events) throw executionNotFound(executionId);
     const page = events.slice(0, pageSize);
     const more = events.length > pageSize;

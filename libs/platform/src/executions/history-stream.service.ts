@@ -34,22 +34,25 @@ export class HistoryStreamService {
   /**
    * The events after `afterEventId`, then live ones; a `null` after `keepAliveMs` without any.
    * Ends after the terminal event (or at once when the execution is closed and everything was
-   * given), when `signal` fires, or when the platform stops.
+   * given), when `signal` fires, or when the platform stops. The stream follows the run current
+   * when it starts: a run continued as new ends it with `WORKFLOW_EXECUTION_CONTINUED_AS_NEW`.
    */
   async *events(namespace: string, executionId: string, afterEventId: number, signal: AbortSignal, keepAliveMs = KEEP_ALIVE_MS): AsyncGenerator<StreamItem> {
     let last = afterEventId;
+    const runId = (await this.store.getExecution(namespace, executionId))?.runId;
     for (;;) {
       let batch: HistoryEvent[] = [];
       let finished = false;
       const end = await this.waiters.waitFor(namespace, executionId, { timeoutMs: keepAliveMs, signal }, async () => {
-        const events = await this.store.readHistory(namespace, executionId, last, STREAM_PAGE);
+        const events = await this.store.readHistory(namespace, executionId, last, STREAM_PAGE, runId);
         if (events && events.length > 0) {
           batch = events;
           return true;
         }
         const execution = events ? await this.store.getExecution(namespace, executionId) : null;
-        // Gone, or closed with nothing left to give (e.g. resumed after its terminal event).
-        finished = !execution || (isClosed(execution) && execution.lastEventId <= last);
+        // Gone, or closed with nothing left to give (e.g. resumed after its terminal event), or
+        // continued as new: the followed run has nothing left.
+        finished = !execution || execution.runId !== runId || (isClosed(execution) && execution.lastEventId <= last);
         return finished;
       });
       if (end === 'timeout') {

@@ -42,6 +42,23 @@ function rejection(commands: Command[], run: RunCommandState = noState): Platfor
 }
 
 describe('planWorkflowTaskCompletion', () => {
+  it('records a marker (side effect, patch) as MARKER_RECORDED with its details, in command order', () => {
+    const plan = planWorkflowTaskCompletion({
+      ...base,
+      commands: [
+        { type: CommandType.RecordMarker, marker_name: 'side_effect', details: { seq: 1, value: 'x' } },
+        schedule(1),
+        { type: CommandType.RecordMarker, marker_name: 'patch', details: { patch_id: 'p', deprecated: false } },
+      ],
+    });
+    expect(plan.events.map((e) => [e.event_type, e.attributes])).toEqual([
+      [EventType.WorkflowTaskCompleted, expect.anything()],
+      [EventType.MarkerRecorded, { marker_name: 'side_effect', details: { seq: 1, value: 'x' } }],
+      [EventType.ActivityTaskScheduled, expect.anything()],
+      [EventType.MarkerRecorded, { marker_name: 'patch', details: { patch_id: 'p', deprecated: false } }],
+    ]);
+  });
+
   it('starts with WORKFLOW_TASK_COMPLETED and adds one event per command, in order', () => {
     const plan = planWorkflowTaskCompletion({ ...base, commands: [schedule(1), schedule(2), { type: CommandType.CompleteWorkflow, result: 42 }] });
     expect(plan.events.map((e) => e.event_type)).toEqual([

@@ -10,6 +10,7 @@ import {
   type NewEvent,
   type ScheduleActivityCommand,
 } from '#workflows/protocol';
+import { randomUUID } from 'node:crypto';
 import { PlatformError } from '../errors/platform.error.js';
 
 /** The latest instant a `Date` holds: a timer may not fire after it (its `fire_at` would not print). */
@@ -49,6 +50,12 @@ export interface WorkflowTaskPlanInput {
   /** When the task completes: a timer fires its `duration_ms` after. */
   now: number;
   run: RunCommandState;
+  /** Addition (issue 6): the run's workflow, which `CONTINUE_AS_NEW` without `workflow_name` continues. */
+  workflowName?: string;
+  /** Addition (issue 6): the run id `CONTINUE_AS_NEW` gives the new run. @default a random UUID */
+  newRunId?: string;
+  /** Addition (issue 6): the task had been told to continue as new: recorded on `WORKFLOW_TASK_COMPLETED` for replays. */
+  continueAsNewSuggested?: boolean;
 }
 
 /** An activity task to queue: its command and the index of its `ACTIVITY_TASK_SCHEDULED` in `events`. */
@@ -72,9 +79,18 @@ export interface PlannedActivityCancel {
 
 /** How the completion closes the run, if it does. */
 export interface PlannedClose {
-  status: typeof ExecutionStatus.Completed | typeof ExecutionStatus.Failed | typeof ExecutionStatus.Canceled;
+  status: typeof ExecutionStatus.Completed | typeof ExecutionStatus.Failed | typeof ExecutionStatus.Canceled | typeof ExecutionStatus.ContinuedAsNew;
   result: JsonValue | null;
   failure: Failure | null;
+  /** Set with `CONTINUED_AS_NEW`: the run that starts, under the same execution id. */
+  continueAsNew?: PlannedContinuation;
+}
+
+/** The new run a `CONTINUE_AS_NEW` command starts. */
+export interface PlannedContinuation {
+  runId: string;
+  workflowName: string;
+  input: JsonValue | null;
 }
 
 /** The events to append, in order, and what they imply. */
@@ -104,7 +120,12 @@ export function planWorkflowTaskCompletion(input: WorkflowTaskPlanInput): Workfl
   const events: NewEvent[] = [
     {
       event_type: EventType.WorkflowTaskCompleted,
-      attributes: { last_seen_event_id: input.lastSeenEventId, worker_name: input.workerName, attempt: input.attempt },
+      attributes: {
+        last_seen_event_id: input.lastSeenEventId,
+        worker_name: input.workerName,
+        attempt: input.attempt,
+        ...(input.continueAsNewSuggested ? { continue_as_new_suggested: true } : {}),
+      },
     },
   ];
   const plan: WorkflowTaskPlan = { events, activities: [], timers: [], canceledTimerIds: [], activityCancels: [], close: null };
@@ -196,6 +217,20 @@ export function planWorkflowTaskCompletion(input: WorkflowTaskPlanInput): Workfl
         plan.close = { status: ExecutionStatus.Canceled, result: null, failure: null };
         events.push({ event_type: EventType.WorkflowExecutionCanceled, attributes: { reason: command.reason } });
         return;
+      case CommandType.RecordMarker:
+        events.push({ event_type: EventType.MarkerRecorded, attributes: { marker_name: command.marker_name, details: command.details } });
+        return;
+      case CommandType.ContinueAsNew: {
+        const workflowName = command.workflow_name ?? input.workflowName;
+        if (!workflowName) throw invalid(`continues as new without a workflow_name`);
+        const continuation: PlannedContinuation = { runId: input.newRunId ?? randomUUID(), workflowName, input: command.input };
+        plan.close = { status: ExecutionStatus.ContinuedAsNew, result: null, failure: null, continueAsNew: continuation };
+        events.push({
+          event_type: EventType.WorkflowExecutionContinuedAsNew,
+          attributes: { new_run_id: continuation.runId, workflow_name: workflowName, input: command.input },
+        });
+        return;
+      }
       default:
         throw invalid(`has unknown type '${String((command as { type?: unknown }).type)}'`);
     }

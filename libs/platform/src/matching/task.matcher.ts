@@ -15,6 +15,8 @@ export interface PollParams {
   leaseMs: number;
   /** A claimed workflow task not completed within this long times out. */
   workflowTaskTimeoutMs: number;
+  /** A workflow task whose history is at least this long suggests continuing as new. @default never */
+  historyWarnEvents?: number;
   /** Fires when the client went away: the poll ends and claims nothing more. */
   signal?: AbortSignal;
 }
@@ -96,6 +98,7 @@ export class TaskMatcher implements OnModuleDestroy {
       now,
       leaseExpiresAt: now + params.leaseMs,
       workflowTaskTimeoutMs: params.workflowTaskTimeoutMs,
+      ...(params.historyWarnEvents === undefined ? {} : { historyWarnEvents: params.historyWarnEvents }),
     });
   }
 

@@ -72,6 +72,13 @@ describe('resolvePlatformOptions', () => {
     expect(message).not.toContain('secret-without-namespace');
   });
 
+  it('reads the history limits (R35), defaulting to 10,000 and 50,000 events, the soft below the hard', () => {
+    expect(resolvePlatformOptions({ WORKFLOWS_HISTORY_WARN_EVENTS: '100', WORKFLOWS_HISTORY_MAX_EVENTS: '500' })).toMatchObject({ historyWarnEvents: 100, historyMaxEvents: 500 });
+    expect(applyPlatformDefaults({})).toMatchObject({ historyWarnEvents: 10_000, historyMaxEvents: 50_000 });
+    expect(() => resolvePlatformOptions({ WORKFLOWS_HISTORY_MAX_EVENTS: 'many' })).toThrow("WORKFLOWS_HISTORY_MAX_EVENTS must be an integer from 2 to 10000000 (got 'many')");
+    expect(() => applyPlatformDefaults({ historyWarnEvents: 500, historyMaxEvents: 500 })).toThrow('historyWarnEvents (500) must be lower than historyMaxEvents (500)');
+  });
+
   it('refuses options that cannot work together', () => {
     expect(() => applyPlatformDefaults({ heartbeatIntervalMs: 5000, sessionTimeoutMs: 5000, apiKeys: [{ key: 'short', namespace: 'ns' }] })).toThrow(
       /sessionTimeoutMs \(5000\) must be longer than heartbeatIntervalMs \(5000\)[\s\S]*apiKeys\[0\]\.key must be a string of at least 8 characters|apiKeys\[0\]\.key[\s\S]*sessionTimeoutMs/,

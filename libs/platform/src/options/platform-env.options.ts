@@ -14,7 +14,7 @@ export class PlatformEnvError extends Error {
  * `WORKFLOWS_PORT`, `WORKFLOWS_DB_PATH`, `WORKFLOWS_SQLITE_SYNCHRONOUS`, `WORKFLOWS_DATABASE_URL`
  * (`postgres://…` selects PostgreSQL), `WORKFLOWS_DATABASE_SCHEMA`, `WORKFLOWS_API_KEYS`
  * (`key:namespace,…`), `WORKFLOWS_HEARTBEAT_INTERVAL_MS`, `WORKFLOWS_SESSION_TIMEOUT_MS`,
- * `WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS`, `WORKFLOWS_PUBLIC_URL`. Unset or empty means the default. Throws a {@link PlatformEnvError}
+ * `WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS`, `WORKFLOWS_HISTORY_WARN_EVENTS`, `WORKFLOWS_HISTORY_MAX_EVENTS`, `WORKFLOWS_PUBLIC_URL`. Unset or empty means the default. Throws a {@link PlatformEnvError}
  * naming every malformed variable; API keys and database URLs (passwords) never appear in its message.
  */
 export function resolvePlatformOptions(env: PlatformEnv): PlatformOptions {
@@ -62,6 +62,10 @@ export function resolvePlatformOptions(env: PlatformEnv): PlatformOptions {
   if (timeout !== undefined) options.sessionTimeoutMs = timeout;
   const workflowTaskTimeout = integer('WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS', 1, 3_600_000);
   if (workflowTaskTimeout !== undefined) options.workflowTaskTimeoutMs = workflowTaskTimeout;
+  const historyWarn = integer('WORKFLOWS_HISTORY_WARN_EVENTS', 1, 10_000_000);
+  if (historyWarn !== undefined) options.historyWarnEvents = historyWarn;
+  const historyMax = integer('WORKFLOWS_HISTORY_MAX_EVENTS', 2, 10_000_000);
+  if (historyMax !== undefined) options.historyMaxEvents = historyMax;
   const publicUrl = text('WORKFLOWS_PUBLIC_URL');
   if (publicUrl) options.publicUrl = publicUrl;
   options.apiKeys = parseApiKeys(text('WORKFLOWS_API_KEYS'), problems);

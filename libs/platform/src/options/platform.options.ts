@@ -36,6 +36,16 @@ export interface PlatformOptions {
   pollWaitMs?: number;
   /** A leased workflow task not completed within this long fails (`WorkflowTaskTimeout`) and is offered again. @default 10000 */
   workflowTaskTimeoutMs?: number;
+  /**
+   * A run's history this long (in events) or longer: its workflow tasks suggest continuing as new
+   * (`continue_as_new_suggested`) and the platform logs a warning once per run. @default 10000
+   */
+  historyWarnEvents?: number;
+  /**
+   * A workflow task completion that would take an open run's history past this many events ends
+   * the run `FAILED` (`HistoryLimitExceeded`) instead. @default 50000
+   */
+  historyMaxEvents?: number;
   /** The base URL clients reach the platform at. @default `http://<host>:<port>` */
   publicUrl?: string;
   /** Where the platform writes its own lines; `false` for nowhere. @default a Nest `Logger` */
@@ -58,6 +68,8 @@ export interface ResolvedPlatformOptions {
   sessionTimeoutMs: number;
   pollWaitMs: number;
   workflowTaskTimeoutMs: number;
+  historyWarnEvents: number;
+  historyMaxEvents: number;
   /** `null` until the server listens and the URL is known. */
   publicUrl: string | null;
   logger: LoggerService | false | undefined;
@@ -74,6 +86,12 @@ export const DEFAULT_PLATFORM_PORT = 7420;
 
 /** The default database file of the platform. */
 export const DEFAULT_DATABASE_PATH = '.workflows/platform.db';
+
+/** The default soft limit of a run's history, in events (R35). */
+export const DEFAULT_HISTORY_WARN_EVENTS = 10_000;
+
+/** The default hard limit of a run's history, in events (R35). */
+export const DEFAULT_HISTORY_MAX_EVENTS = 50_000;
 
 /** The default PostgreSQL schema of the platform's tables. */
 export const DEFAULT_DATABASE_SCHEMA = 'workflows';
@@ -119,6 +137,11 @@ export function applyPlatformDefaults(options: PlatformOptions = {}): ResolvedPl
   }
   const pollWaitMs = positive('pollWaitMs', options.pollWaitMs, 30_000);
   const workflowTaskTimeoutMs = positive('workflowTaskTimeoutMs', options.workflowTaskTimeoutMs, 10_000);
+  const historyWarnEvents = positive('historyWarnEvents', options.historyWarnEvents, DEFAULT_HISTORY_WARN_EVENTS);
+  const historyMaxEvents = positive('historyMaxEvents', options.historyMaxEvents, DEFAULT_HISTORY_MAX_EVENTS);
+  if (historyWarnEvents >= historyMaxEvents) {
+    problems.push(`historyWarnEvents (${historyWarnEvents}) must be lower than historyMaxEvents (${historyMaxEvents})`);
+  }
   if (problems.length > 0) throw new PlatformOptionsError(`Invalid platform options:\n  - ${problems.join('\n  - ')}`);
   return {
     host: options.host ?? '127.0.0.1',
@@ -132,6 +155,8 @@ export function applyPlatformDefaults(options: PlatformOptions = {}): ResolvedPl
     sessionTimeoutMs,
     pollWaitMs,
     workflowTaskTimeoutMs,
+    historyWarnEvents,
+    historyMaxEvents,
     publicUrl: options.publicUrl?.replace(/\/+$/, '') ?? null,
     logger: options.logger,
     clock: options.clock ?? new SystemClock(),

@@ -1,7 +1,16 @@
-import { ErrorCode, EventType, ExecutionStatus, type EventAttributes, type Failure, type JsonValue, type NewEvent } from '#workflows/protocol';
+import {
+  ErrorCode,
+  EventType,
+  ExecutionStatus,
+  PlatformFailureType,
+  type EventAttributes,
+  type Failure,
+  type JsonValue,
+  type NewEvent,
+} from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
-import type { AcceptedUpdate, RunCommandState, StartedTimer } from '../executions/workflow-task.planner.js';
-import type { AcceptUpdateParams, ExecutionActionParams, StartExecutionParams, UpdateOutcome } from './store.interface.js';
+import type { AcceptedUpdate, PlannedContinuation, RunCommandState, StartedTimer } from '../executions/workflow-task.planner.js';
+import type { AcceptUpdateParams, ExecutionActionParams, HistoryLimits, StartExecutionParams, UpdateOutcome } from './store.interface.js';
 import type { ExecutionRow } from './store.rows.js';
 
 /*
@@ -35,6 +44,52 @@ export function startEvents(params: StartExecutionParams): NewEvent[] {
     attributes: { workflow_name: params.workflowName, deployment_name: params.deploymentName, input: params.input, run_id: params.runId },
   };
   return params.signal ? [started, signaledEvent(params.signal.name, params.signal.input)] : [started];
+}
+
+/** The first event of a run that continues `previousRunId` as new: `WORKFLOW_EXECUTION_STARTED`. */
+export function continuedStartEvent(previousRunId: string, deploymentName: string | null, continuation: PlannedContinuation): NewEvent {
+  return {
+    event_type: EventType.WorkflowExecutionStarted,
+    attributes: {
+      workflow_name: continuation.workflowName,
+      deployment_name: deploymentName,
+      input: continuation.input,
+      run_id: continuation.runId,
+      continued_from_run_id: previousRunId,
+    },
+  };
+}
+
+/**
+ * Whether a completion that keeps the run open must be refused for its history's size: its
+ * events would take the history (now `lastEventId` long) past the hard limit.
+ */
+export function exceedsHistoryLimit(lastEventId: number, plannedEvents: number, limits: HistoryLimits | undefined): boolean {
+  return limits !== undefined && lastEventId + plannedEvents > limits.maxEvents;
+}
+
+/** Whether the run, `lastEventId` long and warned before or not, is due its one history-size warning. */
+export function historyWarningDue(lastEventId: number, warned: number | undefined, limits: HistoryLimits | undefined): boolean {
+  return limits !== undefined && lastEventId >= limits.warnEvents && warned !== 1;
+}
+
+/** How the platform ends a run whose history reached the hard limit: `FAILED`, `HistoryLimitExceeded`. */
+export function historyLimitClose(lastEventId: number, limits: HistoryLimits): RunClose {
+  const failure: Failure = {
+    type: PlatformFailureType.HistoryLimitExceeded,
+    message:
+      `the run's history holds ${lastEventId} events and its next workflow task would take it past the limit of ` +
+      `${limits.maxEvents} (WORKFLOWS_HISTORY_MAX_EVENTS); a long-lived workflow should call ctx.continueAsNew(input) ` +
+      `when ctx.info.continueAsNewSuggested is true (from ${limits.warnEvents} events), to go on in a new run with a fresh history`,
+    non_retryable: true,
+    details: { history_length: lastEventId, max_events: limits.maxEvents },
+  };
+  return { status: ExecutionStatus.Failed, result: null, failure };
+}
+
+/** `WORKFLOW_EXECUTION_FAILED` of a run's close. */
+export function failedEvent(failure: Failure): NewEvent {
+  return { event_type: EventType.WorkflowExecutionFailed, attributes: { failure } };
 }
 
 /** `WORKFLOW_EXECUTION_SIGNALED`. */

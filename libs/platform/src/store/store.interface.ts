@@ -82,8 +82,12 @@ export interface Store {
   getExecution(namespace: string, executionId: string): Promise<ExecutionRecord | null>;
   /** Newest first; `cursor` is the opaque `nextCursor` of the previous page. */
   listExecutions(namespace: string, filter: ExecutionFilter, page: PageRequest): Promise<Page<ExecutionRecord>>;
-  /** Events with `event_id > afterEventId`, at most `limit`; `null` when the execution is unknown. */
-  readHistory(namespace: string, executionId: string, afterEventId: number, limit: number): Promise<HistoryEvent[] | null>;
+  /**
+   * Events with `event_id > afterEventId`, at most `limit`, of the execution's current run, or of
+   * `runId` (addition, issue 6: a run it continued as new from); `null` when the execution is
+   * unknown or `runId` is not one of its runs.
+   */
+  readHistory(namespace: string, executionId: string, afterEventId: number, limit: number, runId?: string): Promise<HistoryEvent[] | null>;
 
   /**
    * Leases up to the asked number of queued, visible tasks the session can run (by workflow
@@ -112,6 +116,19 @@ export interface Store {
    * events; a leased one through its heartbeat), closes the execution on a complete/fail/cancel
    * command (closing every other task of the run but its queries: their tokens go stale), and
    * queues a new workflow task when resolution events arrived after the ones the task was given.
+   *
+   * Continue-as-new (addition, issue 6): `CONTINUE_AS_NEW` closes the run like a completion
+   * (`WORKFLOW_EXECUTION_CONTINUED_AS_NEW` naming a new run id) and, in the same transaction,
+   * starts the new run under the same execution id: the execution row points to it (status
+   * `RUNNING`, new start time, same parent, root and deployment), its history begins with
+   * `WORKFLOW_EXECUTION_STARTED` (`continued_from_run_id`), and its workflow task is queued. The
+   * old run's history stays readable by its run id. `closed` reports `CONTINUED_AS_NEW`.
+   *
+   * History limits (addition, issue 6, with `historyLimits`): a completion that keeps the run open
+   * and would take its history past `maxEvents` is not applied: the run ends `FAILED`
+   * (`HistoryLimitExceeded`). A completion that closes the run (continue-as-new included) is
+   * always applied. The first completion that leaves the history at or past `warnEvents` reports
+   * `historyWarning`, once per run.
    * Stale token: `WF_TASK_TOKEN_STALE`; invalid commands: `WF_REQUEST_INVALID` naming the index.
    *
    * A completion that would close the run while an external event (`EXTERNAL_EVENT_TYPES`)
@@ -310,6 +327,11 @@ export interface ExecutionRecord {
   startTime: number;
   endTime: number | null;
   lastEventId: number;
+  /**
+   * Set by {@link Store.getExecution}: why the run's workflow task keeps failing (type and
+   * message of its last failure, e.g. a non-determinism error), or `null` when it is not failing.
+   */
+  pendingTaskFailure?: Failure | null;
 }
 
 /** Filters of {@link Store.listExecutions}; absent means any. */
@@ -347,6 +369,8 @@ export interface ClaimRequest {
   leaseExpiresAt: number;
   /** A leased workflow task not completed within this long times out; 0 means never. */
   workflowTaskTimeoutMs: number;
+  /** Addition (issue 6): a workflow task whose history is at least this long suggests continuing as new. @default never */
+  historyWarnEvents?: number;
 }
 
 /** The caller of a task operation and its lease. */
@@ -361,6 +385,16 @@ export interface TaskCaller {
 /** {@link Store.completeWorkflowTask}'s input. */
 export interface WorkflowTaskCompletion extends TaskCaller {
   commands: Command[];
+  /** Addition (issue 6): the history limits to enforce; absent, none. */
+  historyLimits?: HistoryLimits;
+}
+
+/** A run's history limits, in events (`WORKFLOWS_HISTORY_WARN_EVENTS`, `WORKFLOWS_HISTORY_MAX_EVENTS`). */
+export interface HistoryLimits {
+  /** At or past it, workflow tasks suggest continuing as new and the run is warned of once. */
+  warnEvents: number;
+  /** A completion that would take an open run past it ends the run `FAILED` (`HistoryLimitExceeded`). */
+  maxEvents: number;
 }
 
 /** {@link Store.completeActivityTask}'s input. */
@@ -505,4 +539,6 @@ export interface TransitionOutcome {
   closed?: { executionId: string; status: ExecutionStatus };
   /** Set when the same token had already closed the task: a retried completion, nothing written. */
   duplicate?: boolean;
+  /** Addition (issue 6): the completion left the run's history at or past the warn limit, for the first time in this run. */
+  historyWarning?: { executionId: string; runId: string; historyLength: number };
 }

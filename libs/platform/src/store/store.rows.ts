@@ -17,6 +17,8 @@ export interface ExecutionRow {
   start_time: number;
   end_time: number | null;
   last_event_id: number;
+  /** 1 once the current run was warned of its history size (addition, issue 6); absent before the migration ran. */
+  history_warned?: number;
 }
 
 /**

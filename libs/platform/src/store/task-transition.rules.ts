@@ -175,7 +175,7 @@ export function planTaskTimeout(task: TaskRow, now: number): TaskTimeoutPlan {
 }
 
 /** A leased workflow task in its wire shape, with the run's full history. */
-export function toWorkflowTaskWire(task: TaskRow, history: HistoryEvent[]): WorkflowTaskWire {
+export function toWorkflowTaskWire(task: TaskRow, history: HistoryEvent[], historyWarnEvents?: number): WorkflowTaskWire {
   return {
     kind: 'workflow',
     task_token: formatTaskToken({ kind: 'workflow', taskId: task.id, attempt: task.attempt }),
@@ -184,6 +184,8 @@ export function toWorkflowTaskWire(task: TaskRow, history: HistoryEvent[]): Work
     workflow_name: task.name,
     attempt: task.attempt,
     history,
+    history_length: history.length,
+    continue_as_new_suggested: historyWarnEvents !== undefined && history.length >= historyWarnEvents,
   };
 }
 

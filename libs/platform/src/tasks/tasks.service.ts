@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type LoggerService } from '@nestjs/common';
 import {
   ErrorCode,
   parseTaskToken,
@@ -17,7 +17,7 @@ import { PlatformError } from '../errors/platform.error.js';
 import { TaskMatcher } from '../matching/task.matcher.js';
 import { TransitionPublisher } from '../matching/transition.publisher.js';
 import type { ResolvedPlatformOptions } from '../options/platform.options.js';
-import { CLOCK, PLATFORM_OPTIONS, STORE } from '../platform.constants.js';
+import { CLOCK, PLATFORM_LOGGER, PLATFORM_OPTIONS, STORE } from '../platform.constants.js';
 import type { Store, TaskCaller, TransitionOutcome, WorkerSession } from '../store/store.interface.js';
 import { WorkerSessionsService } from '../workers/worker-sessions.service.js';
 
@@ -35,6 +35,7 @@ export class TasksService {
     private readonly sessions: WorkerSessionsService,
     private readonly matcher: TaskMatcher,
     private readonly publisher: TransitionPublisher,
+    @Inject(PLATFORM_LOGGER) private readonly logger: LoggerService | null,
   ) {}
 
   /**
@@ -50,6 +51,7 @@ export class TasksService {
       waitMs: request.wait_ms ?? this.options.pollWaitMs,
       leaseMs: this.sessions.leaseMs,
       workflowTaskTimeoutMs: this.options.workflowTaskTimeoutMs,
+      historyWarnEvents: this.options.historyWarnEvents,
       signal,
     });
     if (tasks.length > 0 && signal?.aborted) {
@@ -95,7 +97,9 @@ export class TasksService {
     if (caller.token.kind === 'workflow') {
       if (request.commands === undefined) throw invalid('commands is required to complete a workflow task');
       if (request.result !== undefined) throw invalid('result is not accepted for a workflow task: send a COMPLETE_WORKFLOW command');
-      outcome = await this.store.completeWorkflowTask({ ...caller, commands: request.commands });
+      const historyLimits = { warnEvents: this.options.historyWarnEvents, maxEvents: this.options.historyMaxEvents };
+      outcome = await this.store.completeWorkflowTask({ ...caller, commands: request.commands, historyLimits });
+      if (outcome.historyWarning) this.warnHistorySize(namespace, outcome.historyWarning);
     } else {
       if (request.commands !== undefined) throw invalid('commands is only accepted for a workflow task');
       outcome =
@@ -146,6 +150,7 @@ export class TasksService {
         maxActivityTasks: next.max_activity_tasks,
         leaseMs: this.sessions.leaseMs,
         workflowTaskTimeoutMs: this.options.workflowTaskTimeoutMs,
+        historyWarnEvents: this.options.historyWarnEvents,
       });
     } catch {
       return [];
@@ -154,6 +159,16 @@ export class TasksService {
       // it did not take wakes the waiting polls, even when the claim failed.
       this.publisher.publish(session.namespace, outcome);
     }
+  }
+
+  /** Once per run (the store says when): its history reached the soft limit. Ids only, never payloads. */
+  private warnHistorySize(namespace: string, warning: NonNullable<TransitionOutcome['historyWarning']>): void {
+    this.logger?.warn(
+      `Execution ${JSON.stringify(warning.executionId)} (namespace ${JSON.stringify(namespace)}, run ${warning.runId}) has ` +
+        `${warning.historyLength} history events, past the soft limit of ${this.options.historyWarnEvents}: at ` +
+        `${this.options.historyMaxEvents} the run fails (HistoryLimitExceeded); the workflow should continue as new`,
+      'Workflows',
+    );
   }
 
   private caller(session: WorkerSession, taskToken: string): TaskCaller {

@@ -116,6 +116,12 @@ export interface ExecutionWire {
   total_duration_ms: number | null;
   result: JsonValue | null;
   failure: Failure | null;
+  /**
+   * `GET …/executions/{id}` only: why its workflow task keeps failing (type and message of the
+   * last failure, e.g. `NonDeterminismError` naming the recorded and the new command) while the
+   * execution waits for fixed code; `null` when it is not failing.
+   */
+  workflow_task_failure?: Failure | null;
 }
 
 /** `GET /v1/workflows/executions/{id}/history`. */

@@ -11,6 +11,8 @@ export const CommandType = {
   CancelTimer: 'CANCEL_TIMER',
   RequestCancelActivity: 'REQUEST_CANCEL_ACTIVITY',
   CompleteUpdate: 'COMPLETE_UPDATE',
+  ContinueAsNew: 'CONTINUE_AS_NEW',
+  RecordMarker: 'RECORD_MARKER',
 } as const;
 /** One of {@link CommandType}'s values. */
 export type CommandType = (typeof CommandType)[keyof typeof CommandType];
@@ -90,6 +92,21 @@ export interface CompleteUpdateCommand {
   failure: Failure | null;
 }
 
+/** Closes the run and starts a new run of the same execution with `input` (and, if given, another workflow). */
+export interface ContinueAsNewCommand {
+  type: typeof CommandType.ContinueAsNew;
+  input: JsonValue | null;
+  /** @default the same workflow */
+  workflow_name?: string;
+}
+
+/** Records a marker (a side effect's value, a patch taken): `MARKER_RECORDED`. */
+export interface RecordMarkerCommand {
+  type: typeof CommandType.RecordMarker;
+  marker_name: string;
+  details: JsonValue;
+}
+
 /** Any command a workflow task may answer with. */
 export type Command =
   | ScheduleActivityCommand
@@ -99,4 +116,6 @@ export type Command =
   | StartTimerCommand
   | CancelTimerCommand
   | RequestCancelActivityCommand
-  | CompleteUpdateCommand;
+  | CompleteUpdateCommand
+  | ContinueAsNewCommand
+  | RecordMarkerCommand;

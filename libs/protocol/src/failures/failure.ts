@@ -25,6 +25,8 @@ export const PlatformFailureType = {
   WorkerShutdown: 'WorkerShutdown',
   /** A workflow task tried to close the run without having seen a signal, update or cancellation that arrived meanwhile. */
   UnhandledExternalEvent: 'UnhandledExternalEvent',
+  /** The run's history reached the platform's hard limit (`WORKFLOWS_HISTORY_MAX_EVENTS`): it was ended; long-lived workflows continue as new. */
+  HistoryLimitExceeded: 'HistoryLimitExceeded',
 } as const;
 
 /** The failure type of a cancellation, as workflows and activities see it. */

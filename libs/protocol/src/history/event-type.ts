@@ -21,6 +21,8 @@ export const EventType = {
   WorkflowExecutionTerminated: 'WORKFLOW_EXECUTION_TERMINATED',
   WorkflowExecutionUpdateAccepted: 'WORKFLOW_EXECUTION_UPDATE_ACCEPTED',
   WorkflowExecutionUpdateCompleted: 'WORKFLOW_EXECUTION_UPDATE_COMPLETED',
+  WorkflowExecutionContinuedAsNew: 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
+  MarkerRecorded: 'MARKER_RECORDED',
 } as const;
 /** One of {@link EventType}'s values. */
 export type EventType = (typeof EventType)[keyof typeof EventType];

@@ -12,11 +12,17 @@ export interface EventAttributes {
     deployment_name: string | null;
     input: JsonValue | null;
     run_id: string;
+    /** Addition (issue 6): the run this one continues (`WORKFLOW_EXECUTION_CONTINUED_AS_NEW`), when it does. */
+    continued_from_run_id?: string;
   };
   [EventType.WorkflowExecutionCompleted]: { result: JsonValue | null };
   [EventType.WorkflowExecutionFailed]: { failure: Failure };
   /** `last_seen_event_id`: the last event the completed task had been given; later events belong to the next task. */
-  [EventType.WorkflowTaskCompleted]: { last_seen_event_id: number; worker_name: string; attempt: number };
+  /**
+   * `continue_as_new_suggested` (addition, issue 6): present and true when the task had been told to
+   * continue as new, so that a replay shows the workflow the same `ctx.info` as the task saw.
+   */
+  [EventType.WorkflowTaskCompleted]: { last_seen_event_id: number; worker_name: string; attempt: number; continue_as_new_suggested?: boolean };
   [EventType.WorkflowTaskFailed]: { last_seen_event_id: number; worker_name: string; attempt: number; failure: Failure };
   [EventType.ActivityTaskScheduled]: {
     activity_id: number;
@@ -60,6 +66,16 @@ export interface EventAttributes {
     result: JsonValue | null;
     failure: Failure | null;
   };
+  /**
+   * The run ended by starting a new run of the same execution (same execution id) with `input`;
+   * `new_run_id` names it. The old run's history stays readable by its run id.
+   */
+  [EventType.WorkflowExecutionContinuedAsNew]: { new_run_id: string; workflow_name: string; input: JsonValue | null };
+  /**
+   * Something the workflow recorded so that replay gives the same answer: a side effect's value
+   * (`side_effect`, details `{seq, value}`) or a patch taken (`patch`, details `{patch_id, deprecated}`).
+   */
+  [EventType.MarkerRecorded]: { marker_name: string; details: JsonValue };
 }
 
 /** One event of one run's history, numbered from 1. */
@@ -109,6 +125,8 @@ export const COMMAND_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   EventType.WorkflowExecutionCompleted,
   EventType.WorkflowExecutionFailed,
   EventType.WorkflowExecutionCanceled,
+  EventType.WorkflowExecutionContinuedAsNew,
+  EventType.MarkerRecorded,
 ]);
 
 /** Events after which a run is closed and accepts no further event. */
@@ -117,4 +135,5 @@ export const TERMINAL_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   EventType.WorkflowExecutionFailed,
   EventType.WorkflowExecutionCanceled,
   EventType.WorkflowExecutionTerminated,
+  EventType.WorkflowExecutionContinuedAsNew,
 ]);

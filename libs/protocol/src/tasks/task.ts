@@ -13,6 +13,13 @@ export interface WorkflowTaskWire {
   workflow_name: string;
   attempt: number;
   history: HistoryEvent[];
+  /** Addition (issue 6): how many events the run's history holds. */
+  history_length?: number;
+  /**
+   * Addition (issue 6): the history reached the platform's soft limit (`WORKFLOWS_HISTORY_WARN_EVENTS`):
+   * the workflow should continue as new before the hard limit ends it.
+   */
+  continue_as_new_suggested?: boolean;
 }
 
 /** A leased activity task. */

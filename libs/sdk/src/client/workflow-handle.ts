@@ -65,21 +65,26 @@ export class WorkflowHandle<TResult = unknown> {
 
   /**
    * Waits until the execution closes and returns its result; throws `WorkflowFailedError`
-   * (whose `cause` is the workflow's error) when it did not complete.
+   * (whose `cause` is the workflow's error) when it did not complete. A run that continues as new
+   * does not close the execution: the wait follows the chain of runs to the last one.
    */
   async result(): Promise<TResult> {
     for (;;) {
       const execution = await withTransientRetries(() => this.transport.getExecution(this.executionId, RESULT_POLL_SECONDS));
-      if (execution.status !== ExecutionStatus.Running) return resultOf<TResult>(execution);
+      if (execution.status !== ExecutionStatus.Running && execution.status !== ExecutionStatus.ContinuedAsNew) return resultOf<TResult>(execution);
     }
   }
 
-  /** Every event of the execution's history, in order. */
-  async history(): Promise<HistoryEvent[]> {
+  /**
+   * Every event of the history of the execution's current run, in order; with `runId`, of that
+   * run (one the execution continued as new from: its `WORKFLOW_EXECUTION_STARTED` names the run
+   * before it in `continued_from_run_id`).
+   */
+  async history(options: { runId?: string } = {}): Promise<HistoryEvent[]> {
     const events: HistoryEvent[] = [];
     let token: string | undefined;
     do {
-      const page = await this.transport.getHistory(this.executionId, token);
+      const page = await this.transport.getHistory(this.executionId, token, options.runId);
       events.push(...page.events);
       token = page.next_page_token ?? undefined;
     } while (token);

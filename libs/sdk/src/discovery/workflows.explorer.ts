@@ -18,9 +18,11 @@ export class WorkflowsExplorer {
     const workflowClasses: Type[] = [];
     const seen = new Set<unknown>();
     for (const wrapper of this.discovery.getProviders()) {
-      const type = wrapper.metatype as Type | null;
+      // A class token served by another class (`{ provide: Billing, useClass: FakeBilling }`) is
+      // registered under the token, the class workflows inject; the instance Nest makes runs.
+      const type = (typeof wrapper.token === 'function' ? wrapper.token : wrapper.metatype) as Type | null;
       // Factory and value providers have no class of their own to scan.
-      if (!type || wrapper.inject || typeof type !== 'function' || !type.prototype || seen.has(type)) continue;
+      if (!type || !wrapper.metatype || wrapper.inject || typeof type !== 'function' || !type.prototype || seen.has(type)) continue;
       seen.add(type);
       if (workflowOptionsOf(type)) workflowClasses.push(type);
       else addActivityProvider(registry, type, wrapper.isDependencyTreeStatic(), problems);

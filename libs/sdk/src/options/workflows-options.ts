@@ -21,6 +21,12 @@ export interface WorkflowsModuleOptions {
   pollWaitMs?: number;
   /** How long in-flight tasks may run on after shutdown begins. @default env `WORKFLOWS_SHUTDOWN_GRACE_MS`, else 10000 */
   shutdownGraceMs?: number;
+  /**
+   * Executions kept in memory between their workflow tasks (the sticky cache, least recently used
+   * evicted first): their next task is applied without replaying the history. 0 disables it.
+   * @default env `WORKFLOWS_MAX_CACHED_WORKFLOWS`, else 1000
+   */
+  maxCachedWorkflows?: number;
   /** The embedded platform (used only when `serverUrl` is unset). */
   embedded?: EmbeddedPlatformOptions;
 }
@@ -48,6 +54,7 @@ export interface ResolvedWorkflowsOptions {
   maxConcurrentActivityTasks: number;
   pollWaitMs: number;
   shutdownGraceMs: number;
+  maxCachedWorkflows: number;
   embedded: Required<EmbeddedPlatformOptions>;
 }
 
@@ -121,6 +128,7 @@ export function resolveWorkflowsOptions(raw: WorkflowsModuleOptions = {}, env: E
     maxConcurrentActivityTasks: count(raw.maxConcurrentActivityTasks, 'maxConcurrentActivityTasks', 100, 1, 'WORKFLOWS_MAX_CONCURRENT_ACTIVITY_TASKS'),
     pollWaitMs: count(raw.pollWaitMs, 'pollWaitMs', 30_000, 100),
     shutdownGraceMs: count(raw.shutdownGraceMs, 'shutdownGraceMs', 10_000, 0, 'WORKFLOWS_SHUTDOWN_GRACE_MS'),
+    maxCachedWorkflows: count(raw.maxCachedWorkflows, 'maxCachedWorkflows', 1000, 0, 'WORKFLOWS_MAX_CACHED_WORKFLOWS'),
     embedded: {
       host: embedded.host ?? pick(undefined, 'WORKFLOWS_HOST') ?? '127.0.0.1',
       port,

@@ -7,7 +7,8 @@ import {
   type HistoryEvent,
 } from '#workflows/protocol';
 import { NonDeterminismError } from '../errors/non-determinism.error.js';
-import type { WorkflowRun } from './workflow-run.js';
+import type { WorkflowInfo } from './workflow-info.js';
+import { PATCH_MARKER, type WorkflowRun } from './workflow-run.js';
 
 /** Lets every microtask the workflow queued run, so that it is blocked or done. */
 const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -32,34 +33,147 @@ export async function replayWorkflowTask(run: WorkflowRun, history: HistoryEvent
   if (!started || started.event_type !== EventType.WorkflowExecutionStarted) {
     throw new Error('A workflow task must start with WORKFLOW_EXECUTION_STARTED');
   }
+  run.loadMarkers(history);
+  const cuts = cutsOf(history, 1);
+  const clock = new HistoryClock(history, 0);
+  run.advance(clock.timeAt(cuts[0]!.lastEventId), cuts[0]!.markerIndex !== null);
+  const live = historyFigures(run.info);
+  showHistoryAsSeen(run, history, cuts[0]!, live);
   run.start(started.attributes.input);
+  run.info = { ...run.info, ...live };
+  return runCuts(run, history, cuts, 1, clock);
+}
 
-  let nextToApply = 1;
-  const applyUpTo = (lastEventId: number): void => {
-    for (; nextToApply < history.length && history[nextToApply]!.event_id <= lastEventId; nextToApply++) {
+/** What a worker keeps of a run it holds in memory (the sticky cache): where it stopped and what it answered. */
+export interface HeldRun {
+  run: WorkflowRun;
+  /** The last event of the task the run last answered. */
+  lastEventId: number;
+  /** The commands it answered with. */
+  produced: Command[];
+}
+
+/**
+ * Carries a run held in memory on to the new events of its next workflow task, without
+ * replaying: the history must go on from where the run stopped, with its last answer recorded
+ * as it was given (`WORKFLOW_TASK_COMPLETED` for the events it had seen, then its commands).
+ * Returns `null` when it does not (the answer was refused, another worker took a task of the
+ * run meanwhile, the history was cut short): the caller then replays from the start.
+ */
+export async function resumeWorkflowTask(held: HeldRun, history: HistoryEvent[]): Promise<Command[] | null> {
+  const markerIndex = history.findIndex((event) => event.event_id === held.lastEventId + 1);
+  const marker = history[markerIndex];
+  if (!marker || marker.event_type !== EventType.WorkflowTaskCompleted || marker.attributes.last_seen_event_id !== held.lastEventId) return null;
+  try {
+    checkDeterminism(held.produced, recordedCommands(history, markerIndex), marker.event_id);
+  } catch {
+    return null;
+  }
+  // Only its own answer may lie between where it stopped and the new events: no later completed task.
+  const cuts = cutsOf(history, markerIndex + 1);
+  if (cuts.length > 1) return null;
+  held.run.loadMarkers(history.slice(markerIndex));
+  return runCuts(held.run, history, cuts, markerIndex + 1, new HistoryClock(history, markerIndex));
+}
+
+/** One completed task's view of history (`markerIndex` is its WORKFLOW_TASK_COMPLETED), or the current task's (`null`). */
+interface Cut {
+  lastEventId: number;
+  markerIndex: number | null;
+}
+
+/** The cuts of history from `fromIndex` on: each completed task saw the events up to its `last_seen_event_id`; the last cut is this task's. */
+function cutsOf(history: readonly HistoryEvent[], fromIndex: number): Cut[] {
+  const cuts: Cut[] = [];
+  for (let index = fromIndex; index < history.length; index++) {
+    const event = history[index]!;
+    if (event.event_type === EventType.WorkflowTaskCompleted) cuts.push({ lastEventId: event.attributes.last_seen_event_id, markerIndex: index });
+  }
+  cuts.push({ lastEventId: Number.POSITIVE_INFINITY, markerIndex: null });
+  return cuts;
+}
+
+/**
+ * Workflow time: the timestamp of the last event a task had seen, the same on every replay.
+ * Cuts only move forward, so one cursor walks the history once.
+ */
+class HistoryClock {
+  private time: number;
+
+  constructor(
+    private readonly history: readonly HistoryEvent[],
+    private cursor: number,
+  ) {
+    this.time = Date.parse(history[Math.max(0, cursor - 1)]!.event_timestamp);
+  }
+
+  timeAt(lastEventId: number): number {
+    for (; this.cursor < this.history.length && this.history[this.cursor]!.event_id <= lastEventId; this.cursor++) {
+      this.time = Date.parse(this.history[this.cursor]!.event_timestamp);
+    }
+    return this.time;
+  }
+}
+
+/** Applies each cut's resolution events from `nextToApply` on, runs the workflow until blocked, and checks each completed task's commands. */
+async function runCuts(run: WorkflowRun, history: HistoryEvent[], cuts: Cut[], nextToApply: number, clock: HistoryClock): Promise<Command[]> {
+  const live = historyFigures(run.info);
+  for (const cut of cuts) {
+    run.advance(clock.timeAt(cut.lastEventId), cut.markerIndex !== null);
+    showHistoryAsSeen(run, history, cut, live);
+    for (; nextToApply < history.length && history[nextToApply]!.event_id <= cut.lastEventId; nextToApply++) {
       const event = history[nextToApply]!;
       if (RESOLUTION_EVENT_TYPES.has(event.event_type)) run.apply(event);
     }
-  };
-
-  for (let index = 1; index < history.length; index++) {
-    const marker = history[index]!;
-    if (marker.event_type !== EventType.WorkflowTaskCompleted) continue;
-    applyUpTo(marker.attributes.last_seen_event_id);
     await settle(run);
-    const produced = run.takeCommands();
-    const recorded: HistoryEvent[] = [];
-    for (let next = index + 1; next < history.length && COMMAND_EVENT_TYPES.has(history[next]!.event_type); next++) {
-      recorded.push(history[next]!);
-    }
-    checkDeterminism(produced, recorded, marker.event_id);
+    if (cut.markerIndex === null) break;
+    checkDeterminism(run.takeCommands(), recordedCommands(history, cut.markerIndex), history[cut.markerIndex]!.event_id);
   }
-  applyUpTo(Number.POSITIVE_INFINITY);
-  await settle(run);
   return run.takeCommands();
 }
 
-function checkDeterminism(produced: Command[], recorded: HistoryEvent[], markerEventId: number): void {
+/** The history figures of `ctx.info`. */
+function historyFigures(info: WorkflowInfo): Pick<WorkflowInfo, 'historyLength' | 'continueAsNewSuggested'> {
+  return { historyLength: info.historyLength, continueAsNewSuggested: info.continueAsNewSuggested };
+}
+
+/**
+ * Shows the workflow the history figures the task of `cut` saw, so that code reading
+ * `ctx.info.continueAsNewSuggested` replays alike: a completed task's, from its
+ * `WORKFLOW_TASK_COMPLETED` (its history was `last_seen_event_id` long); the current task's, `live`.
+ */
+function showHistoryAsSeen(run: WorkflowRun, history: readonly HistoryEvent[], cut: Cut, live: Pick<WorkflowInfo, 'historyLength' | 'continueAsNewSuggested'>): void {
+  const marker = cut.markerIndex === null ? null : (history[cut.markerIndex] as HistoryEvent<typeof EventType.WorkflowTaskCompleted>);
+  const seen = marker
+    ? { historyLength: marker.attributes.last_seen_event_id, continueAsNewSuggested: marker.attributes.continue_as_new_suggested === true }
+    : live;
+  run.info = { ...run.info, ...seen };
+}
+
+/** The command events recorded right after the WORKFLOW_TASK_COMPLETED at `markerIndex`. */
+function recordedCommands(history: readonly HistoryEvent[], markerIndex: number): HistoryEvent[] {
+  const recorded: HistoryEvent[] = [];
+  for (let next = markerIndex + 1; next < history.length && COMMAND_EVENT_TYPES.has(history[next]!.event_type); next++) {
+    recorded.push(history[next]!);
+  }
+  return recorded;
+}
+
+/** A patch marker the code no longer produces (its `deprecatePatch` call was removed): skipped by the check. */
+function isPatchMarker(event: HistoryEvent | undefined): boolean {
+  return event?.event_type === EventType.MarkerRecorded && event.attributes.marker_name === PATCH_MARKER;
+}
+
+function checkDeterminism(produced: Command[], allRecorded: HistoryEvent[], markerEventId: number): void {
+  // Recorded patch markers the code does not produce at that point are retired patches: not a mismatch.
+  const recorded: HistoryEvent[] = [];
+  let next = 0;
+  for (const event of allRecorded) {
+    const command = produced[next];
+    if (isPatchMarker(event) && !(command?.type === CommandType.RecordMarker && mismatch(command, event) === null)) continue;
+    recorded.push(event);
+    next++;
+  }
   const count = Math.max(produced.length, recorded.length);
   for (let i = 0; i < count; i++) {
     const command = produced[i];
@@ -96,6 +210,9 @@ function mismatch(command: Command | undefined, event: HistoryEvent | undefined)
     case CommandType.CancelWorkflow:
       if (event.event_type === EventType.WorkflowExecutionCanceled) return null;
       break;
+    case CommandType.ContinueAsNew:
+      if (event.event_type === EventType.WorkflowExecutionContinuedAsNew) return null;
+      break;
     case CommandType.StartTimer:
       if (event.event_type === EventType.TimerStarted && event.attributes.timer_id === command.timer_id) return null;
       break;
@@ -107,6 +224,15 @@ function mismatch(command: Command | undefined, event: HistoryEvent | undefined)
       break;
     case CommandType.CompleteUpdate:
       if (event.event_type === EventType.WorkflowExecutionUpdateCompleted && event.attributes.update_id === command.update_id) return null;
+      break;
+    case CommandType.RecordMarker:
+      if (
+        event.event_type === EventType.MarkerRecorded &&
+        event.attributes.marker_name === command.marker_name &&
+        markerKey(event.attributes.details) === markerKey(command.details)
+      ) {
+        return null;
+      }
       break;
   }
   return `is ${describeCommand(command)} but history recorded ${describeEvent(event)}`;
@@ -123,6 +249,8 @@ function describeCommand(command: Command): string {
       return `${command.type} #${command.activity_id}`;
     case CommandType.CompleteUpdate:
       return `${command.type} ${command.update_id}`;
+    case CommandType.RecordMarker:
+      return `${command.type} ${command.marker_name} ${markerKey(command.details)}`;
     default:
       return command.type;
   }
@@ -140,7 +268,15 @@ function describeEvent(event: HistoryEvent): string {
       return `${event.event_type} #${event.attributes.activity_id} ${where}`;
     case EventType.WorkflowExecutionUpdateCompleted:
       return `${event.event_type} ${event.attributes.update_id} ${where}`;
+    case EventType.MarkerRecorded:
+      return `${event.event_type} ${event.attributes.marker_name} ${markerKey(event.attributes.details)} ${where}`;
     default:
       return `${event.event_type} ${where}`;
   }
+}
+
+/** What identifies a marker: a side effect's sequence number, a patch's id (a side effect's value may differ). */
+function markerKey(details: unknown): string {
+  const { seq, patch_id: patchId } = (details ?? {}) as { seq?: unknown; patch_id?: unknown };
+  return patchId !== undefined ? `'${String(patchId)}'` : `#${String(seq)}`;
 }

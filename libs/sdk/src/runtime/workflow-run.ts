@@ -10,6 +10,7 @@ import {
 import { ActivityFailure } from '../errors/activity-failure.js';
 import { ApplicationFailure } from '../errors/application-failure.js';
 import { CancelledFailure } from '../errors/cancelled-failure.js';
+import { ContinueAsNew } from '../errors/continue-as-new.js';
 import { fromFailure, toFailure } from '../errors/failure.converter.js';
 import { NonDeterminismError } from '../errors/non-determinism.error.js';
 import type { HandlerKind } from '../decorators/handler.decorators.js';
@@ -18,7 +19,7 @@ import type { WorkflowDefinition, WorkflowRegistry } from '../discovery/workflow
 import { createActivityProxy } from './activity-proxy.js';
 import { toJsonPayload } from './payload.js';
 import { WorkflowContext, type WorkflowContextHost } from './workflow-context.js';
-import type { WorkflowInfo } from './workflow-info.js';
+import type { WorkflowInfo, WorkflowInfoInit } from './workflow-info.js';
 
 /** A promise the workflow awaits, settled by a history event (or by a cancellation). */
 interface Pending {
@@ -38,6 +39,35 @@ interface PendingCondition {
   timerId: number | null;
 }
 
+/** The marker names of the deterministic helpers. */
+export const SIDE_EFFECT_MARKER = 'side_effect';
+export const PATCH_MARKER = 'patch';
+
+/**
+ * A small, fast generator (sfc32) seeded from a string's FNV-1a hashes: the same run id gives the
+ * same sequence on every worker and every replay.
+ */
+function seededRandom(seed: string): () => number {
+  const hash = (salt: number): number => {
+    let h = (0x811c9dc5 ^ salt) >>> 0;
+    for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193) >>> 0;
+    return h;
+  };
+  let a = hash(1);
+  let b = hash(2);
+  let c = hash(3);
+  let d = hash(4);
+  return () => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+}
+
 /** A never-settling promise: what work started after the run closed gets. */
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
 
@@ -48,6 +78,8 @@ const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
  */
 export class WorkflowRun implements WorkflowContextHost {
   readonly context: WorkflowContext;
+  /** What the workflow knows of its execution; renewed at each workflow task of a run held in memory. */
+  info: WorkflowInfo;
   private instance: Record<string | symbol, (...args: unknown[]) => unknown> | null = null;
   private readonly activities = new Map<number, PendingActivity>();
   private readonly timers = new Map<number, Pending>();
@@ -61,13 +93,95 @@ export class WorkflowRun implements WorkflowContextHost {
   private closed = false;
   private cancelReason: string | null = null;
   private cancelRequested = false;
+  /** Workflow time: the timestamp of the last event the current workflow task had seen. */
+  private currentTime = 0;
+  private random: () => number;
+  private nextSideEffectSeq = 1;
+  /** Side-effect values recorded in history, by sequence number. */
+  private readonly recordedSideEffects = new Map<number, JsonValue>();
+  /** Patch ids with a marker anywhere in history. */
+  private readonly recordedPatches = new Set<string>();
+  /** Each patch's answer, fixed at its first call in the run. */
+  private readonly patches = new Map<string, boolean>();
+  /** True while replaying workflow tasks history already records; false while producing new commands. */
+  private replaying = false;
 
   constructor(
     private readonly definition: WorkflowDefinition,
     private readonly registry: WorkflowRegistry,
-    readonly info: WorkflowInfo,
+    info: WorkflowInfoInit,
   ) {
+    this.info = { historyLength: 0, continueAsNewSuggested: false, ...info };
     this.context = new WorkflowContext(this);
+    this.random = seededRandom(info.runId);
+  }
+
+  /**
+   * Reads what history recorded for the deterministic helpers (side-effect values, patches
+   * taken), before the run starts. Called once by the replayer with the whole history.
+   */
+  loadMarkers(history: readonly HistoryEvent[]): void {
+    for (const event of history) {
+      if (event.event_type !== EventType.MarkerRecorded) continue;
+      const details = event.attributes.details as { seq?: unknown; value?: JsonValue; patch_id?: unknown } | null;
+      if (event.attributes.marker_name === SIDE_EFFECT_MARKER && typeof details?.seq === 'number') {
+        this.recordedSideEffects.set(details.seq, details.value ?? null);
+      } else if (event.attributes.marker_name === PATCH_MARKER && typeof details?.patch_id === 'string') {
+        this.recordedPatches.add(details.patch_id);
+      }
+    }
+  }
+
+  /** Sets workflow time and whether the events being applied replay a task history already records (the replayer's call). */
+  advance(time: number, replaying: boolean): void {
+    this.currentTime = Math.max(this.currentTime, time);
+    this.replaying = replaying;
+  }
+
+  /** `ctx.now()`: workflow time, the same on every replay. */
+  now(): Date {
+    return new Date(this.currentTime);
+  }
+
+  /** `ctx.random()`: a number in [0, 1) from a generator seeded by the run id; the same sequence on every replay. */
+  nextRandom(): number {
+    return this.random();
+  }
+
+  /**
+   * `ctx.sideEffect(fn)`: runs `fn` once and records its value (`MARKER_RECORDED`); a replay
+   * returns the recorded value without running it.
+   */
+  sideEffect<T>(fn: () => T): T {
+    const seq = this.nextSideEffectSeq++;
+    let value: JsonValue;
+    if (this.recordedSideEffects.has(seq)) {
+      value = this.recordedSideEffects.get(seq)!;
+    } else {
+      const produced = fn();
+      if (produced instanceof Promise) {
+        throw new TypeError('sideEffect() takes a synchronous function; do I/O in an activity');
+      }
+      value = toJsonPayload(produced, `side effect #${seq}`);
+    }
+    if (!this.closed) this.commands.push({ type: CommandType.RecordMarker, marker_name: SIDE_EFFECT_MARKER, details: { seq, value } });
+    return value as T;
+  }
+
+  /**
+   * `ctx.patched(id)`: whether this run takes the new code path of a change. Runs that passed this
+   * point before the change (replaying without its marker) get `false`; every other run records
+   * the marker and gets `true`. The answer is fixed at the first call in a run.
+   */
+  patched(patchId: string, deprecated = false): boolean {
+    const known = this.patches.get(patchId);
+    if (known !== undefined) return known;
+    const taken = this.recordedPatches.has(patchId) || !this.replaying;
+    this.patches.set(patchId, taken);
+    if (taken && !this.closed) {
+      this.commands.push({ type: CommandType.RecordMarker, marker_name: PATCH_MARKER, details: { patch_id: patchId, deprecated } });
+    }
+    return taken;
   }
 
   /** Whether the execution was asked to cancel. */
@@ -367,6 +481,12 @@ export class WorkflowRun implements WorkflowContextHost {
 
   /** How an error escaping `@Run()` closes the run: a cancellation that was requested cancels it, anything else fails it. */
   private closingCommandFor(error: unknown): Command {
+    if (error instanceof ContinueAsNew) {
+      const workflowName = error.workflowName ?? this.info.workflowName;
+      return workflowName === this.info.workflowName
+        ? { type: CommandType.ContinueAsNew, input: error.input }
+        : { type: CommandType.ContinueAsNew, input: error.input, workflow_name: workflowName };
+    }
     if (error instanceof CancelledFailure && this.cancelRequested) {
       return { type: CommandType.CancelWorkflow, reason: this.cancelReason };
     }

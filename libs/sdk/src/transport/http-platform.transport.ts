@@ -75,9 +75,11 @@ export class HttpPlatformTransport implements PlatformTransport {
     return this.call('GET', `/v1/workflows/executions/${encodeURIComponent(executionId)}${query}`);
   }
 
-  getHistory(executionId: string, pageToken?: string): Promise<HistoryPageWire> {
-    const query = pageToken ? `?page_size=1000&next_page_token=${encodeURIComponent(pageToken)}` : '?page_size=1000';
-    return this.call('GET', `/v1/workflows/executions/${encodeURIComponent(executionId)}/history${query}`);
+  getHistory(executionId: string, pageToken?: string, runId?: string): Promise<HistoryPageWire> {
+    const params = new URLSearchParams({ page_size: '1000' });
+    if (pageToken) params.set('next_page_token', pageToken);
+    if (runId) params.set('run_id', runId);
+    return this.call('GET', `/v1/workflows/executions/${encodeURIComponent(executionId)}/history?${params.toString()}`);
   }
 
   listRuns(query: Record<string, string | number | undefined>): Promise<RunsPageWire> {

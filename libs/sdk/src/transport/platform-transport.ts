@@ -37,7 +37,8 @@ export interface PlatformTransport {
   listWorkflows(): Promise<WorkflowsListWire>;
   execute(workflowName: string, body: ExecuteWorkflowRequest): Promise<ExecutionWire>;
   getExecution(executionId: string, waitSeconds?: number): Promise<ExecutionWire>;
-  getHistory(executionId: string, pageToken?: string): Promise<HistoryPageWire>;
+  /** A page of the history of the execution's current run, or of `runId` (a run it continued as new from). */
+  getHistory(executionId: string, pageToken?: string, runId?: string): Promise<HistoryPageWire>;
   listRuns(query: Record<string, string | number | undefined>): Promise<RunsPageWire>;
   getWorkflow(workflowName: string): Promise<WorkflowDetailWire>;
   signal(executionId: string, body: SignalRequest): Promise<ExecutionActionResponse>;

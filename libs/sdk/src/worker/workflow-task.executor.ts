@@ -1,10 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Command, Failure, JsonValue, QueryTaskWire, WorkflowTaskWire } from '#workflows/protocol';
 import { ApplicationFailure } from '../errors/application-failure.js';
 import { toFailure } from '../errors/failure.converter.js';
 import { WorkflowRegistry } from '../discovery/workflow-registry.js';
-import { replayWorkflowTask } from '../runtime/workflow-replayer.js';
+import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
+import { replayWorkflowTask, resumeWorkflowTask } from '../runtime/workflow-replayer.js';
+import type { WorkflowInfo } from '../runtime/workflow-info.js';
 import { WorkflowRun } from '../runtime/workflow-run.js';
+import { RESOLVED_WORKFLOWS_OPTIONS } from '../workflows.constants.js';
+import { WorkflowRunCache } from './workflow-run.cache.js';
 
 /** The outcome of one workflow task: commands, or a failure of the task itself (not the workflow). */
 export type WorkflowTaskOutcome = { commands: Command[] } | { failure: Failure };
@@ -20,16 +24,49 @@ export type QueryTaskOutcome = { result: JsonValue } | { failure: Failure };
  */
 @Injectable()
 export class WorkflowTaskExecutor {
-  constructor(private readonly registry: WorkflowRegistry) {}
+  private readonly cache: WorkflowRunCache;
 
-  /** Runs the task; never throws. */
+  constructor(
+    private readonly registry: WorkflowRegistry,
+    @Inject(RESOLVED_WORKFLOWS_OPTIONS) options: Pick<ResolvedWorkflowsOptions, 'maxCachedWorkflows'>,
+  ) {
+    this.cache = new WorkflowRunCache(options.maxCachedWorkflows);
+  }
+
+  /**
+   * Runs the task; never throws. A run this worker holds in memory (it answered the run's last
+   * task) takes only the new events; any other is rebuilt by replaying the whole history. A run
+   * that answered without closing is held for its next task.
+   */
   async execute(task: WorkflowTaskWire): Promise<WorkflowTaskOutcome> {
+    const historyInfo = {
+      historyLength: task.history_length ?? task.history.length,
+      continueAsNewSuggested: task.continue_as_new_suggested ?? false,
+    };
+    const held = this.cache.take(task.run_id);
     try {
-      const run = this.newRun(task, task.attempt);
-      return { commands: await replayWorkflowTask(run, task.history) };
+      let run: WorkflowRun | null = null;
+      let commands: Command[] | null = null;
+      if (held) {
+        held.run.info = { ...held.run.info, taskAttempt: task.attempt, ...historyInfo };
+        commands = await resumeWorkflowTask(held, task.history);
+        if (commands) run = held.run;
+        else this.cache.recordFallback();
+      }
+      if (!run || !commands) {
+        run = this.newRun(task, task.attempt, historyInfo);
+        commands = await replayWorkflowTask(run, task.history);
+      }
+      if (!run.isClosed) this.cache.put(task.run_id, { run, lastEventId: task.history.at(-1)!.event_id, produced: commands });
+      return { commands };
     } catch (error) {
       return { failure: toFailure(error) };
     }
+  }
+
+  /** The sticky cache's counts: tasks applied to a held run, and tasks that replayed. */
+  get cacheStats(): { held: number; hits: number; misses: number } {
+    return { held: this.cache.size, ...this.cache.stats };
   }
 
   /** Answers a query task; never throws. */
@@ -43,7 +80,11 @@ export class WorkflowTaskExecutor {
     }
   }
 
-  private newRun(task: WorkflowTaskWire | QueryTaskWire, attempt: number): WorkflowRun {
+  private newRun(
+    task: WorkflowTaskWire | QueryTaskWire,
+    attempt: number,
+    history: Pick<WorkflowInfo, 'historyLength' | 'continueAsNewSuggested'> = { historyLength: task.history.length, continueAsNewSuggested: false },
+  ): WorkflowRun {
     const definition = this.registry.workflows.get(task.workflow_name);
     if (!definition) {
       throw ApplicationFailure.nonRetryable(`This worker has no workflow named '${task.workflow_name}'`, 'WorkflowNotRegistered');
@@ -53,6 +94,7 @@ export class WorkflowTaskExecutor {
       executionId: task.execution_id,
       runId: task.run_id,
       taskAttempt: attempt,
+      ...history,
     });
   }
 }

@@ -86,6 +86,10 @@ export function describeRetryConformance(
       expect(retried.attempt).toBe(2);
       expect(retried.history.map((e) => e.event_type)).toEqual([E.WorkflowExecutionStarted, E.WorkflowTaskFailed]);
       expect(await eventTypes(store, 'a', 'e1')).toEqual([E.WorkflowExecutionStarted, E.WorkflowTaskFailed]);
+      // The execution shows why it is parked until a task completes.
+      expect((await store.getExecution('a', 'e1'))!.pendingTaskFailure).toEqual({ type: 'NonDeterminism', message: failure('NonDeterminism').message });
+      await store.completeWorkflowTask({ ...callerOf(s, retried, T0 + 503), commands: [] });
+      expect((await store.getExecution('a', 'e1'))!.pendingTaskFailure).toBeNull();
     });
   });
 

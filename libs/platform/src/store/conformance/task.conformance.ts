@@ -15,6 +15,7 @@ import {
   session,
   start,
 } from './conformance.fixtures.js';
+import { describeContinueAsNewConformance } from './continue-as-new.conformance.js';
 import { describeInteractionConformance } from './interaction.conformance.js';
 import { describeLeaseExpiryConformance } from './lease-expiry.conformance.js';
 import { describeQueryConformance } from './query.conformance.js';
@@ -270,4 +271,5 @@ export function describeTaskConformance(current: () => Store): void {
   describeTimerConformance(() => store, s, startAndComplete);
   describeInteractionConformance(() => store, s, startAndComplete);
   describeQueryConformance(() => store, s, startAndComplete);
+  describeContinueAsNewConformance(() => store, s, startAndComplete);
 }

@@ -1,7 +1,7 @@
 import { ErrorCode, EventType, ExecutionStatus, type Failure, type HistoryEvent, type NewEvent } from '#workflows/protocol';
 import { PlatformError } from '../../errors/platform.error.js';
-import type { PlannedActivityCancel, PlannedTimer } from '../../executions/workflow-task.planner.js';
-import type { RunClose } from '../execution-transition.rules.js';
+import type { PlannedActivityCancel, PlannedContinuation, PlannedTimer } from '../../executions/workflow-task.planner.js';
+import { continuedStartEvent, type RunClose } from '../execution-transition.rules.js';
 import type { CreatedTask, TransitionOutcome } from '../store.interface.js';
 import { toHistoryEvent, toJson, type ActivityTaskPayload, type ExecutionRow, type TaskRow, type TimerTaskPayload } from '../store.rows.js';
 import {
@@ -193,6 +193,41 @@ export class PostgresRunWriter {
       row.run_id,
     ]);
     await this.closeRunTasks(row.run_id, now);
+  }
+
+  /**
+   * Starts the run a closed run continues as new, under the same execution id (the row must be
+   * locked): the execution row (and `row`) points to it, running from `now`, its history begins
+   * with `WORKFLOW_EXECUTION_STARTED`, and its workflow task is queued. The old run's events stay.
+   */
+  async continueAsNew(row: ExecutionRow, continuation: PlannedContinuation, now: number): Promise<CreatedTask> {
+    const previousRunId = row.run_id;
+    await this.tx.run(
+      `UPDATE executions SET run_id = $1, workflow_name = $2, status = $3, input = $4, result = NULL, failure = NULL,
+         start_time = $5, end_time = NULL, last_event_id = 0, history_warned = 0
+       WHERE run_id = $6`,
+      [continuation.runId, continuation.workflowName, ExecutionStatus.Running, toJson(continuation.input), now, previousRunId],
+    );
+    Object.assign(row, {
+      run_id: continuation.runId,
+      workflow_name: continuation.workflowName,
+      status: ExecutionStatus.Running,
+      input: toJson(continuation.input),
+      result: null,
+      failure: null,
+      start_time: now,
+      end_time: null,
+      last_event_id: 0,
+      history_warned: 0,
+    });
+    await this.append(row, [continuedStartEvent(previousRunId, row.deployment_name, continuation)], now);
+    return this.queueWorkflowTask(row, now);
+  }
+
+  /** Records that the run was warned of its history size; the row must be locked. */
+  async markHistoryWarned(row: ExecutionRow): Promise<void> {
+    row.history_warned = 1;
+    await this.tx.run('UPDATE executions SET history_warned = 1 WHERE run_id = $1', [row.run_id]);
   }
 
   /** Queues the run's workflow task unless one is already queued or leased; the run row must be locked. */

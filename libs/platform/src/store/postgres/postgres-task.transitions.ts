@@ -13,7 +13,16 @@ import {
   unhandledExternalEventFailure,
   type RunCommandState,
 } from '../../executions/workflow-task.planner.js';
-import { COMMAND_STATE_EVENT_TYPES, runCommandState, type CommandStateRow, type UpdateEventRow } from '../execution-transition.rules.js';
+import {
+  COMMAND_STATE_EVENT_TYPES,
+  exceedsHistoryLimit,
+  failedEvent,
+  historyLimitClose,
+  historyWarningDue,
+  runCommandState,
+  type CommandStateRow,
+  type UpdateEventRow,
+} from '../execution-transition.rules.js';
 import { toQueryTaskWire } from '../query-task.rules.js';
 import type {
   ActivityTaskCompletion,
@@ -107,7 +116,19 @@ export class PostgresTaskTransitions {
       firstEventId: row.last_event_id + 1,
       now,
       run: await this.commandState(row.run_id, completion.commands),
+      workflowName: row.workflow_name,
+      // The task's history was `lastSeenEventId` long when it was leased: as the wire told the worker.
+      continueAsNewSuggested: completion.historyLimits !== undefined && lastSeenEventId >= completion.historyLimits.warnEvents,
     });
+    const limits = completion.historyLimits;
+    if (!plan.close && exceedsHistoryLimit(row.last_event_id, plan.events.length, limits)) {
+      // The commands are not applied: the platform ends the run, which cannot grow any further.
+      const close = historyLimitClose(row.last_event_id, limits!);
+      await this.writer.append(row, [failedEvent(close.failure!)], now);
+      await this.writer.closeTask(task.id, now, true);
+      await this.writer.closeRun(row, close, now);
+      return { tasks: [], closed: { executionId: row.execution_id, status: close.status } };
+    }
     if (plan.close) {
       const unhandled = await this.tx.one<{ event_id: number; event_type: string }>(
         'SELECT event_id, event_type FROM history_events WHERE run_id = $1 AND event_id > $2 AND event_type = ANY($3) ORDER BY event_id LIMIT 1',
@@ -119,7 +140,9 @@ export class PostgresTaskTransitions {
     await this.writer.closeTask(task.id, now, true);
     if (plan.close) {
       await this.writer.closeRun(row, plan.close, now);
-      return { tasks: [], closed: { executionId: row.execution_id, status: plan.close.status } };
+      const closed = { executionId: row.execution_id, status: plan.close.status };
+      if (!plan.close.continueAsNew) return { tasks: [], closed };
+      return { tasks: [await this.writer.continueAsNew(row, plan.close.continueAsNew, now)], closed };
     }
     const tasks: CreatedTask[] = [];
     for (const { eventIndex, command } of plan.activities) {
@@ -134,7 +157,9 @@ export class PostgresTaskTransitions {
       [row.run_id, lastSeenEventId, RESOLUTION_TYPES],
     );
     if (resolvedMeanwhile) tasks.push(await this.writer.queueWorkflowTask(row, now));
-    return { tasks };
+    if (!historyWarningDue(row.last_event_id, row.history_warned, limits)) return { tasks };
+    await this.writer.markHistoryWarned(row);
+    return { tasks, historyWarning: { executionId: row.execution_id, runId: row.run_id, historyLength: row.last_event_id } };
   }
 
   /** Records `WORKFLOW_TASK_FAILED` (unless it repeats the last one) and queues the next attempt after the delay. */
@@ -223,7 +248,7 @@ export class PostgresTaskTransitions {
     const row = await this.writer.lockRun(task.run_id);
     const deadline = claim.workflowTaskTimeoutMs > 0 ? claim.now + claim.workflowTaskTimeoutMs : null;
     await this.lease(task.id, claim, row.last_event_id, deadline);
-    return toWorkflowTaskWire(task, await this.history(task.run_id));
+    return toWorkflowTaskWire(task, await this.history(task.run_id), claim.historyWarnEvents);
   }
 
   private async leaseActivityTask(task: TaskRow, claim: ClaimRequest): Promise<TaskWire> {

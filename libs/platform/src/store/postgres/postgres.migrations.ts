@@ -121,6 +121,14 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX history_events_update ON history_events (run_id, update_id) WHERE update_id IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    description: 'continue-as-new and history limits: the current run was warned of its history size',
+    // 0/1 as in SQLite. A continued run's history stays under its run id; the executions row points to the new run.
+    sql: `
+      ALTER TABLE executions ADD COLUMN history_warned INTEGER NOT NULL DEFAULT 0 CHECK (history_warned IN (0, 1));
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ErrorCode, type HistoryEvent, type TaskWire } from '#workflows/protocol';
+import { ErrorCode, type Failure, type HistoryEvent, type TaskWire } from '#workflows/protocol';
 import { PlatformError } from '../../errors/platform.error.js';
 import { decodeExecutionCursor } from '../page-cursor.js';
 import { executionPage } from '../store-results.js';
@@ -38,6 +38,7 @@ import type {
   WorkflowTaskCompletion,
 } from '../store.interface.js';
 import {
+  fromJson,
   toExecutionRecord,
   toHistoryEvent,
   toWorkerSession,
@@ -223,7 +224,12 @@ export class PostgresStore implements Store {
   getExecution(namespace: string, executionId: string): Promise<ExecutionRecord | null> {
     return this.read(async (tx) => {
       const row = await new PostgresRunWriter(tx).execution(namespace, executionId);
-      return row ? toExecutionRecord(row) : null;
+      if (!row) return null;
+      const task = await tx.one<{ last_failure: string | null }>(
+        `SELECT last_failure FROM tasks WHERE run_id = $1 AND kind = 'workflow' AND state <> 'closed'`,
+        [row.run_id],
+      );
+      return { ...toExecutionRecord(row), pendingTaskFailure: fromJson<Failure>(task?.last_failure ?? null) };
     });
   }
 
@@ -250,14 +256,24 @@ export class PostgresStore implements Store {
     return this.read(async (tx) => executionPage((await tx.rows<ExecutionRow>(sql, args)).map(toExecutionRecord), page.pageSize));
   }
 
-  readHistory(namespace: string, executionId: string, afterEventId: number, limit: number): Promise<HistoryEvent[] | null> {
+  readHistory(namespace: string, executionId: string, afterEventId: number, limit: number, runId?: string): Promise<HistoryEvent[] | null> {
     return this.read(async (tx) => {
       const row = await new PostgresRunWriter(tx).execution(namespace, executionId);
       if (!row) return null;
+      // An earlier run of the execution (continued as new) is known by its first event's row.
+      const ofExecution =
+        runId === undefined ||
+        runId === row.run_id ||
+        (await tx.one('SELECT 1 FROM history_events WHERE run_id = $1 AND event_id = 1 AND namespace = $2 AND execution_id = $3', [
+          runId,
+          namespace,
+          executionId,
+        ])) !== undefined;
+      if (!ofExecution) return null;
       const rows = await tx.rows<HistoryEventRow>(
         `SELECT event_id, event_type, event_timestamp, attributes FROM history_events
          WHERE run_id = $1 AND event_id > $2 ORDER BY event_id LIMIT $3`,
-        [row.run_id, afterEventId, limit],
+        [runId ?? row.run_id, afterEventId, limit],
       );
       return rows.map(toHistoryEvent);
     });

@@ -7,8 +7,8 @@ import {
   type NewEvent,
 } from '#workflows/protocol';
 import { PlatformError } from '../../errors/platform.error.js';
-import type { PlannedActivityCancel, PlannedTimer } from '../../executions/workflow-task.planner.js';
-import type { RunClose } from '../execution-transition.rules.js';
+import type { PlannedActivityCancel, PlannedContinuation, PlannedTimer } from '../../executions/workflow-task.planner.js';
+import { continuedStartEvent, type RunClose } from '../execution-transition.rules.js';
 import type { ExecutionChanges } from '../store-results.js';
 import type { CreatedTask, TransitionOutcome } from '../store.interface.js';
 import { toHistoryEvent, toJson, type ActivityTaskPayload, type ExecutionRow, type TaskRow, type TimerTaskPayload } from '../store.rows.js';
@@ -174,6 +174,42 @@ export class SqliteRunWriter {
       .get('UPDATE executions SET status = ?, result = ?, failure = ?, end_time = ? WHERE run_id = ?')
       .run(row.status, row.result, row.failure, now, row.run_id);
     this.closeRunTasks(row.run_id, now);
+  }
+
+  /**
+   * Starts the run a closed run continues as new, under the same execution id: the execution row
+   * (and `row`) points to it, running from `now`, its history begins with
+   * `WORKFLOW_EXECUTION_STARTED`, and its workflow task is queued. The old run's events stay.
+   */
+  continueAsNew(row: ExecutionRow, continuation: PlannedContinuation, now: number): CreatedTask {
+    const previousRunId = row.run_id;
+    this.statements
+      .get(
+        `UPDATE executions SET run_id = ?, workflow_name = ?, status = ?, input = ?, result = NULL, failure = NULL,
+           start_time = ?, end_time = NULL, last_event_id = 0, history_warned = 0
+         WHERE run_id = ?`,
+      )
+      .run(continuation.runId, continuation.workflowName, ExecutionStatus.Running, toJson(continuation.input), now, previousRunId);
+    Object.assign(row, {
+      run_id: continuation.runId,
+      workflow_name: continuation.workflowName,
+      status: ExecutionStatus.Running,
+      input: toJson(continuation.input),
+      result: null,
+      failure: null,
+      start_time: now,
+      end_time: null,
+      last_event_id: 0,
+      history_warned: 0,
+    });
+    this.append(row, [continuedStartEvent(previousRunId, row.deployment_name, continuation)], now);
+    return this.queueWorkflowTask(row, now);
+  }
+
+  /** Records that the run was warned of its history size. */
+  markHistoryWarned(row: ExecutionRow): void {
+    row.history_warned = 1;
+    this.statements.get('UPDATE executions SET history_warned = 1 WHERE run_id = ?').run(row.run_id);
   }
 
   /** Queues the run's workflow task unless one is already queued or leased (a leased one picks the event up on completion). */

@@ -16,7 +16,16 @@ import {
   unhandledExternalEventFailure,
   type RunCommandState,
 } from '../../executions/workflow-task.planner.js';
-import { COMMAND_STATE_EVENT_TYPES, runCommandState, type CommandStateRow, type UpdateEventRow } from '../execution-transition.rules.js';
+import {
+  COMMAND_STATE_EVENT_TYPES,
+  exceedsHistoryLimit,
+  failedEvent,
+  historyLimitClose,
+  historyWarningDue,
+  runCommandState,
+  type CommandStateRow,
+  type UpdateEventRow,
+} from '../execution-transition.rules.js';
 import type {
   ActivityTaskCompletion,
   ActivityTaskHeartbeat,
@@ -102,7 +111,19 @@ export class SqliteTaskTransitions {
       firstEventId: row.last_event_id + 1,
       now,
       run: this.commandState(row.run_id, completion.commands),
+      workflowName: row.workflow_name,
+      // The task's history was `lastSeenEventId` long when it was leased: as the wire told the worker.
+      continueAsNewSuggested: completion.historyLimits !== undefined && lastSeenEventId >= completion.historyLimits.warnEvents,
     });
+    const limits = completion.historyLimits;
+    if (!plan.close && exceedsHistoryLimit(row.last_event_id, plan.events.length, limits)) {
+      // The commands are not applied: the platform ends the run, which cannot grow any further.
+      const close = historyLimitClose(row.last_event_id, limits!);
+      this.writer.append(row, [failedEvent(close.failure!)], now);
+      this.writer.closeTask(task.id, now, true);
+      this.writer.closeRun(row, close, now);
+      return { tasks: [], closed: { executionId: row.execution_id, status: close.status } };
+    }
     if (plan.close) {
       const unhandled = this.statements
         .get(`SELECT event_id, event_type FROM history_events WHERE run_id = ? AND event_id > ? AND event_type IN (${EXTERNAL_TYPES_SQL}) ORDER BY event_id LIMIT 1`)
@@ -114,7 +135,9 @@ export class SqliteTaskTransitions {
     if (plan.close) {
       // A closed run accepts no event: whatever it still had queued or leased is closed, its tokens stale.
       this.writer.closeRun(row, plan.close, now);
-      return { tasks: [], closed: { executionId: row.execution_id, status: plan.close.status } };
+      const closed = { executionId: row.execution_id, status: plan.close.status };
+      if (!plan.close.continueAsNew) return { tasks: [], closed };
+      return { tasks: [this.writer.continueAsNew(row, plan.close.continueAsNew, now)], closed };
     }
     const tasks: CreatedTask[] = plan.activities.map(({ eventIndex, command }) =>
       this.writer.queueActivityTask(row, now, activityTaskPayload(row, command, appended[eventIndex]!.event_id, now), command.activity_name),
@@ -126,7 +149,9 @@ export class SqliteTaskTransitions {
       .get(`SELECT 1 FROM history_events WHERE run_id = ? AND event_id > ? AND event_type IN (${RESOLUTION_TYPES_SQL}) LIMIT 1`)
       .get(row.run_id, lastSeenEventId);
     if (resolvedMeanwhile) tasks.push(this.writer.queueWorkflowTask(row, now));
-    return { tasks };
+    if (!historyWarningDue(row.last_event_id, row.history_warned, limits)) return { tasks };
+    this.writer.markHistoryWarned(row);
+    return { tasks, historyWarning: { executionId: row.execution_id, runId: row.run_id, historyLength: row.last_event_id } };
   }
 
   /** Records `WORKFLOW_TASK_FAILED` (unless it repeats the last one) and queues the next attempt after the delay. */
@@ -204,7 +229,7 @@ export class SqliteTaskTransitions {
     const row = this.writer.runRow(task.run_id);
     const deadline = claim.workflowTaskTimeoutMs > 0 ? claim.now + claim.workflowTaskTimeoutMs : null;
     this.lease(task.id, claim, row.last_event_id, deadline);
-    return toWorkflowTaskWire(task, this.history(task.run_id));
+    return toWorkflowTaskWire(task, this.history(task.run_id), claim.historyWarnEvents);
   }
 
   /** The run's full history. */

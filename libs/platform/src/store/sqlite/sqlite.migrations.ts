@@ -197,6 +197,15 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX history_events_update ON history_events (run_id, update_id) WHERE update_id IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    description: 'continue-as-new and history limits: the current run was warned of its history size',
+    // A continued run's history stays under its run id (history_events keeps namespace and
+    // execution id), so the executions row simply points to the new run.
+    sql: `
+      ALTER TABLE executions ADD COLUMN history_warned INTEGER NOT NULL DEFAULT 0 CHECK (history_warned IN (0, 1));
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

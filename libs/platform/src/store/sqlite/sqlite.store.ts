@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { HistoryEvent, TaskWire } from '#workflows/protocol';
+import type { Failure, HistoryEvent, TaskWire } from '#workflows/protocol';
 import { decodeExecutionCursor } from '../page-cursor.js';
 import { ExecutionChanges, executionPage, publishChanges } from '../store-results.js';
 import type {
@@ -46,6 +46,7 @@ import { SqliteTimeoutTransitions } from './sqlite-timeout.transitions.js';
 import { mapSqliteError } from './sqlite-error.mapper.js';
 import { migrateSqlite } from './sqlite.migrations.js';
 import {
+  fromJson,
   toExecutionRecord,
   toHistoryEvent,
   toWorkerSession,
@@ -63,6 +64,18 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How long a writer waits for another process's lock before `WF_UNAVAILABLE`. @default 5000 */
   busyTimeoutMs?: number;
+}
+
+/** What {@link SqliteStore.pendingWork} reads: whether work is under way, and when the clock alone brings more. */
+export interface PendingWork {
+  /** Workflow, activity and query tasks a worker holds (leased) or can take now (queued and visible). */
+  running: number;
+  /**
+   * The earliest time a queued durable timer fires or a queued activity retry becomes visible;
+   * `null` when there is none. Workflow task retries are left out: a failing workflow task waits
+   * for fixed code, and moving time to its retries would only repeat the failure.
+   */
+  nextDueAt: number | null;
 }
 
 /**
@@ -194,7 +207,12 @@ export class SqliteStore implements Store {
   getExecution(namespace: string, executionId: string): Promise<ExecutionRecord | null> {
     return this.read(() => {
       const row = this.writer.execution(namespace, executionId);
-      return row ? toExecutionRecord(row) : null;
+      if (!row) return null;
+      const lastFailure = this.statements
+        .get(`SELECT last_failure FROM tasks WHERE run_id = ? AND kind = 'workflow' AND state <> 'closed'`)
+        .pluck()
+        .get(row.run_id) as string | null | undefined;
+      return { ...toExecutionRecord(row), pendingTaskFailure: fromJson<Failure>(lastFailure ?? null) };
     });
   }
 
@@ -224,16 +242,24 @@ export class SqliteStore implements Store {
     });
   }
 
-  readHistory(namespace: string, executionId: string, afterEventId: number, limit: number): Promise<HistoryEvent[] | null> {
+  readHistory(namespace: string, executionId: string, afterEventId: number, limit: number, runId?: string): Promise<HistoryEvent[] | null> {
     return this.read(() => {
       const row = this.writer.execution(namespace, executionId);
       if (!row) return null;
+      // An earlier run of the execution (continued as new) is known by its first event's row.
+      const ofExecution =
+        runId === undefined ||
+        runId === row.run_id ||
+        this.statements
+          .get('SELECT 1 FROM history_events WHERE run_id = ? AND event_id = 1 AND namespace = ? AND execution_id = ?')
+          .get(runId, namespace, executionId) !== undefined;
+      if (!ofExecution) return null;
       const rows = this.statements
         .get(
           `SELECT event_id, event_type, event_timestamp, attributes FROM history_events
            WHERE run_id = ? AND event_id > ? ORDER BY event_id LIMIT ?`,
         )
-        .all(row.run_id, afterEventId, limit) as HistoryEventRow[];
+        .all(runId ?? row.run_id, afterEventId, limit) as HistoryEventRow[];
       return rows.map(toHistoryEvent);
     });
   }
@@ -312,6 +338,25 @@ export class SqliteStore implements Store {
 
   abandonQueryTask(namespace: string, taskId: number, now: number): Promise<void> {
     return this.write(() => this.queries.abandon(namespace, taskId, now));
+  }
+
+  /**
+   * Addition for the test kit's time skipping (`#workflows/testing`), on SQLite only: the test
+   * environment always runs the platform on SQLite in memory. Not part of {@link Store}.
+   */
+  pendingWork(now: number): Promise<PendingWork> {
+    return this.read(() => {
+      const row = this.statements
+        .get(
+          `SELECT
+             (SELECT COUNT(*) FROM tasks WHERE kind IN ('workflow', 'activity', 'query')
+                AND (state = 'leased' OR (state = 'queued' AND visible_at <= ?))) AS running,
+             (SELECT MIN(CASE kind WHEN 'timer' THEN deadline_at ELSE visible_at END) FROM tasks
+                WHERE state = 'queued' AND (kind = 'timer' OR (kind = 'activity' AND visible_at > ?))) AS next_due_at`,
+        )
+        .get(now, now) as { running: number; next_due_at: number | null };
+      return { running: row.running, nextDueAt: row.next_due_at };
+    });
   }
 
   /** Runs `work` in an immediate (write-locking) transaction; once it commits, publishes what it changed. */

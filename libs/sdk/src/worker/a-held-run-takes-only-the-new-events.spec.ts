@@ -1,0 +1,113 @@
+import 'reflect-metadata';
+import { Injectable } from '@nestjs/common';
+import { CommandType, EventType, type HistoryEvent, type NewEvent, type RetryPolicyWire, type WorkflowTaskWire } from '#workflows/protocol';
+import { Activity } from '../decorators/activity.decorator.js';
+import { Run } from '../decorators/run.decorator.js';
+import { Workflow } from '../decorators/workflow.decorator.js';
+import { addActivityProvider, addWorkflowClass } from '../discovery/registry.builder.js';
+import { WorkflowRegistry } from '../discovery/workflow-registry.js';
+import { WorkflowTaskExecutor } from './workflow-task.executor.js';
+
+@Injectable()
+class Steps {
+  @Activity() async step(n: number): Promise<number> {
+    return n;
+  }
+}
+
+let instances = 0;
+@Workflow({ name: 'counting' })
+class CountingWorkflow {
+  constructor(private readonly steps: Steps) {
+    instances++;
+  }
+  @Run() async run(): Promise<number> {
+    let total = 0;
+    for (let n = 1; n <= 3; n++) total += await this.steps.step(n);
+    return total;
+  }
+}
+
+const retry: RetryPolicyWire = { initial_interval_ms: 1000, backoff_coefficient: 2, maximum_interval_ms: 100000, maximum_attempts: 0, non_retryable_error_types: [] };
+const started: NewEvent = { event_type: EventType.WorkflowExecutionStarted, attributes: { workflow_name: 'counting', deployment_name: null, input: null, run_id: 'r1' } };
+const taskCompleted = (lastSeen: number, worker = 'w'): NewEvent => ({
+  event_type: EventType.WorkflowTaskCompleted,
+  attributes: { last_seen_event_id: lastSeen, worker_name: worker, attempt: 1 },
+});
+const scheduled = (id: number): NewEvent => ({
+  event_type: EventType.ActivityTaskScheduled,
+  attributes: {
+    activity_id: id,
+    activity_name: 'step',
+    input: [id],
+    start_to_close_timeout_ms: 300000,
+    schedule_to_start_timeout_ms: 0,
+    schedule_to_close_timeout_ms: 0,
+    heartbeat_timeout_ms: 0,
+    retry,
+  },
+});
+const completed = (scheduledEventId: number, id: number): NewEvent => ({
+  event_type: EventType.ActivityTaskCompleted,
+  attributes: { scheduled_event_id: scheduledEventId, activity_id: id, attempt: 1, result: id },
+});
+
+function task(history: NewEvent[], attempt = 1): WorkflowTaskWire {
+  const numbered = history.map((event, index) => ({ ...event, event_id: index + 1, event_timestamp: '2026-01-01T00:00:00.000Z' }) as HistoryEvent);
+  return { kind: 'workflow', task_token: `w1.${attempt}`, execution_id: 'e1', run_id: 'r1', workflow_name: 'counting', attempt, history: numbered };
+}
+
+function executor(maxCachedWorkflows: number): WorkflowTaskExecutor {
+  const registry = new WorkflowRegistry();
+  const problems: string[] = [];
+  addActivityProvider(registry, Steps, true, problems);
+  addWorkflowClass(registry, CountingWorkflow, problems);
+  expect(problems).toEqual([]);
+  return new WorkflowTaskExecutor(registry, { maxCachedWorkflows });
+}
+
+describe('the sticky cache', () => {
+  beforeEach(() => {
+    instances = 0;
+  });
+
+  /** The history of a run whose first task scheduled step 1, which completed. */
+  const afterFirstStep = (): NewEvent[] => [started, taskCompleted(1), scheduled(1), completed(3, 1)];
+
+  it('applies the next task to the run it holds, without replaying, and answers as a replay would', async () => {
+    const sticky = executor(10);
+    expect(await sticky.execute(task([started]))).toEqual({ commands: [expect.objectContaining({ type: CommandType.ScheduleActivity, activity_id: 1 })] });
+    const second = await sticky.execute(task(afterFirstStep()));
+    const third = await sticky.execute(task([...afterFirstStep(), taskCompleted(4), scheduled(2), completed(6, 2)]));
+    expect(instances).toBe(1);
+    expect(sticky.cacheStats).toEqual({ held: 1, hits: 2, misses: 1 });
+
+    const replaying = executor(0);
+    expect(await replaying.execute(task(afterFirstStep()))).toEqual(second);
+    expect(await replaying.execute(task([...afterFirstStep(), taskCompleted(4), scheduled(2), completed(6, 2)]))).toEqual(third);
+    expect(replaying.cacheStats).toEqual({ held: 0, hits: 0, misses: 2 });
+  });
+
+  it('replays when the history does not go on from its answer (another worker ran a task meanwhile)', async () => {
+    const sticky = executor(10);
+    await sticky.execute(task([started]));
+    // Another worker answered a later task of the run: two completed tasks after where the held run stopped.
+    const elsewhere = [...afterFirstStep(), taskCompleted(4, 'other'), scheduled(2), completed(6, 2)];
+    expect(await sticky.execute(task(elsewhere))).toEqual({ commands: [expect.objectContaining({ type: CommandType.ScheduleActivity, activity_id: 3 })] });
+    expect(instances).toBe(2);
+    expect(sticky.cacheStats).toMatchObject({ hits: 0, misses: 2 });
+  });
+
+  it('keeps at most its capacity, dropping the least recently used, and never a closed run', async () => {
+    const sticky = executor(1);
+    await sticky.execute(task([started]));
+    await sticky.execute({ ...task([started]), run_id: 'r2', execution_id: 'e2' });
+    expect(sticky.cacheStats.held).toBe(1);
+    // r1 was evicted: its next task replays.
+    await sticky.execute(task(afterFirstStep()));
+    expect(sticky.cacheStats).toMatchObject({ hits: 0, misses: 3 });
+    const closing = [...afterFirstStep(), taskCompleted(4), scheduled(2), completed(6, 2), taskCompleted(7), scheduled(3), completed(9, 3)];
+    expect(await sticky.execute(task(closing))).toEqual({ commands: [{ type: CommandType.CompleteWorkflow, result: 6 }] });
+    expect(sticky.cacheStats.held).toBe(0);
+  });
+});
