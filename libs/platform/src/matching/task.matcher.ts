@@ -112,6 +112,7 @@ export class TaskMatcher implements OnModuleDestroy {
     for (const task of tasks) {
       if (task.kind === 'timer') continue;
       if (task.visibleAt > now) this.delay({ namespace, task });
+      else if (task.sticky && task.sticky.until > now) this.wakeSticky(namespace, task, task.sticky);
       else this.wakeOne(namespace, task);
     }
   }
@@ -165,6 +166,22 @@ export class TaskMatcher implements OnModuleDestroy {
       fallback ??= waiter;
     }
     fallback?.settle('woken');
+  }
+
+  /**
+   * A sticky workflow task: wakes the poll of the worker that holds its run, if it waits here and
+   * looks live; otherwise (busy, gone, or polling another node) any worker is woken when the
+   * task stops being sticky.
+   */
+  private wakeSticky(namespace: string, task: CreatedTask, sticky: NonNullable<CreatedTask['sticky']>): void {
+    const now = this.clock.now();
+    for (const waiter of this.waiters.get(namespace) ?? []) {
+      if (waiter.settled || waiter.capacity.session.workerId !== sticky.workerId || !waiter.canTake(task) || !waiter.isLive(now)) continue;
+      waiter.settle('woken');
+      return;
+    }
+    const { sticky: _, ...anyWorker } = task;
+    this.delay({ namespace, task: { ...anyWorker, visibleAt: sticky.until } });
   }
 
   private delay(entry: DelayedTask): void {

@@ -521,6 +521,11 @@ export interface CreatedTask {
   deploymentName: string | null;
   /** When it becomes visible (epoch ms); later than now for a retry's backoff. */
   visibleAt: number;
+  /**
+   * A workflow task offered first to the worker that holds its run in memory (sticky execution):
+   * until `until`, only that worker may claim it, unless its session has ended.
+   */
+  sticky?: { workerId: string; until: number };
 }
 
 /** Tasks queued in one namespace, e.g. by {@link Store.expireLeases}. */

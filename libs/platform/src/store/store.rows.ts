@@ -19,6 +19,8 @@ export interface ExecutionRow {
   last_event_id: number;
   /** 1 once the current run was warned of its history size (addition, issue 6); absent before the migration ran. */
   history_warned?: number;
+  /** The worker that answered the run's last workflow task, while it is the one to offer the next to (sticky execution). */
+  sticky_worker_id?: string | null;
 }
 
 /**
@@ -55,6 +57,9 @@ export interface TaskRow {
   answer: string | null;
   /** 1 when the workflow asked the leased activity attempt to stop (`REQUEST_CANCEL_ACTIVITY`), else 0. */
   cancel_requested: number;
+  /** A workflow task offered first to this worker (it holds the run in memory) until `sticky_until`. */
+  sticky_worker_id?: string | null;
+  sticky_until?: number | null;
 }
 
 /** What a timer task row carries in `payload`. */

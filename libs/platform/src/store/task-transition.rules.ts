@@ -19,7 +19,7 @@ import {
   timeoutEndsActivity,
   workflowTaskTimeoutFailure,
 } from '../executions/activity-timeout.planner.js';
-import type { ActivityTaskHeartbeat, TaskCaller, TransitionOutcome } from './store.interface.js';
+import type { ActivityTaskHeartbeat, CreatedTask, TaskCaller, TransitionOutcome } from './store.interface.js';
 import { fromJson, type ActivityTaskPayload, type ExecutionRow, type TaskRow, type TimerTaskPayload } from './store.rows.js';
 
 /*
@@ -35,6 +35,31 @@ export const UNKNOWN_WORKER = 'unknown worker';
 
 /** Sessions expired longer ago than this are purged when a new one opens. */
 export const SESSION_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long a workflow task waits for the worker that holds its run in memory (sticky execution)
+ * before any worker may take it with the full history. A worker whose session ended never holds it.
+ */
+export const STICKY_TIMEOUT_MS = 5_000;
+
+/** The stickiness of a workflow task queued at `now` for a run last answered by `stickyWorkerId`. */
+export function stickyOf(stickyWorkerId: string | null | undefined, now: number): { workerId: string; until: number } | null {
+  return stickyWorkerId ? { workerId: stickyWorkerId, until: now + STICKY_TIMEOUT_MS } : null;
+}
+
+/** A queued workflow task no longer sticky (its holder left), offered again to every worker. */
+export function unstuckTask(task: Pick<TaskRow, 'kind' | 'name' | 'deployment_name' | 'visible_at'>): CreatedTask {
+  return { kind: task.kind, name: task.name, deploymentName: task.deployment_name, visibleAt: Number(task.visible_at) };
+}
+
+/**
+ * The claim condition on sticky workflow tasks (SQL over `tasks`, parameters: the claiming
+ * worker, now, now): not sticky, sticky to the claimer, past its sticky time, or sticky to a
+ * worker whose session is no longer live.
+ */
+export const STICKY_CLAIM_CONDITION = (worker: string, now: string, liveAt: string): string =>
+  `(sticky_worker_id IS NULL OR sticky_worker_id = ${worker} OR sticky_until <= ${now}
+    OR NOT EXISTS (SELECT 1 FROM worker_sessions s WHERE s.worker_id = tasks.sticky_worker_id AND s.expires_at > ${liveAt}))`;
 
 /** The ids every activity event carries. */
 export function activityIds(payload: ActivityTaskPayload, task: TaskRow): { scheduled_event_id: number; activity_id: number; attempt: number } {

@@ -12,7 +12,8 @@ import {
   type ActivityTaskWire,
 } from '#workflows/protocol';
 import { PlatformError } from '../../errors/platform.error.js';
-import type { ClaimRequest, Store, TaskCaller, WorkerSession } from '../store.interface.js';
+import type { ClaimRequest, CreatedTask, Store, TaskCaller, WorkerSession } from '../store.interface.js';
+import { STICKY_TIMEOUT_MS } from '../task-transition.rules.js';
 
 /** Creates a fresh, initialised store for one test; the suite closes it. */
 export type StoreFactory = () => Promise<Store>;
@@ -174,4 +175,9 @@ export async function expectCode(promise: Promise<unknown>, code: ErrorCode, det
   expect(error).toBeInstanceOf(PlatformError);
   expect((error as PlatformError).code).toBe(code);
   if (detail) expect((error as PlatformError).detail).toMatch(detail);
+}
+
+/** The workflow task a transition queues for a run `s` answered last: offered to `s` first (sticky execution). */
+export function stickyWorkflowTask(s: WorkerSession, visibleAt: number, name = 'wf'): CreatedTask {
+  return { kind: 'workflow', name, deploymentName: null, visibleAt, sticky: { workerId: s.workerId, until: visibleAt + STICKY_TIMEOUT_MS } };
 }

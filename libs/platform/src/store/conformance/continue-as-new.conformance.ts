@@ -23,8 +23,7 @@ import {
   schedule,
   signal,
   start,
-  startTimer,
-} from './conformance.fixtures.js';
+  startTimer, stickyWorkflowTask } from './conformance.fixtures.js';
 
 const E = EventType;
 
@@ -58,7 +57,7 @@ export function describeContinueAsNewConformance(
       const outcome = await store.completeWorkflowTask({ ...callerOf(s, task, T0 + 6), commands: [continueAsNew({ n: 2 })] });
 
       expect(outcome.closed).toEqual({ executionId: 'e1', status: ExecutionStatus.ContinuedAsNew });
-      expect(outcome.tasks).toEqual([{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 6 }]);
+      expect(outcome.tasks).toEqual([stickyWorkflowTask(s, T0 + 6)]);
       const old = await history(store, 'e1', 'run-a-e1');
       const last = old[old.length - 1]!;
       expect(last).toMatchObject({ event_type: E.WorkflowExecutionContinuedAsNew, attributes: { workflow_name: 'wf', input: { n: 2 } } });

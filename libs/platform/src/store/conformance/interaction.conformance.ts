@@ -17,8 +17,7 @@ import {
   schedule,
   signal,
   start,
-  startTimer,
-} from './conformance.fixtures.js';
+  startTimer, stickyWorkflowTask } from './conformance.fixtures.js';
 
 const E = EventType;
 const WORKFLOW_TASK = { kind: 'workflow', name: 'wf', deploymentName: null } as const;
@@ -50,7 +49,7 @@ export function describeInteractionConformance(
       expect(task.history.filter((event) => event.event_type === E.WorkflowExecutionSignaled)).toHaveLength(2);
       expect((await signal(store, 'a', 'e1', T0 + 13)).tasks).toEqual([]);
       const outcome = await store.completeWorkflowTask({ ...callerOf(s, task, T0 + 14), commands: [] });
-      expect(outcome.tasks).toEqual([{ ...WORKFLOW_TASK, visibleAt: T0 + 14 }]);
+      expect(outcome.tasks).toEqual([stickyWorkflowTask(s, T0 + 14)]);
     });
 
     it('are refused for an unknown execution and for a closed one, naming its status', async () => {
@@ -104,7 +103,7 @@ export function describeInteractionConformance(
       await store.failActivityTask({ ...callerOf(s, first!, T0 + 4), failure: failure() });
       await signal(store, 'a', 'e1', T0 + 5);
       const outcome = await runWorkflowTask(store, s, T0 + 6, [cancelActivity(1), cancelActivity(2)]);
-      expect(outcome.tasks).toEqual([{ ...WORKFLOW_TASK, visibleAt: T0 + 6 }]);
+      expect(outcome.tasks).toEqual([stickyWorkflowTask(s, T0 + 6)]);
       const history = (await store.readHistory('a', 'e1', 0, 100))!;
       expect(history.slice(-4).map((event) => [event.event_type, event.attributes])).toEqual([
         [E.ActivityTaskCancelRequested, { scheduled_event_id: 3, activity_id: 1 }],
@@ -127,7 +126,7 @@ export function describeInteractionConformance(
       expect((await eventTypes(store, 'a', 'e1')).slice(-2)).toEqual([E.ActivityTaskCancelRequested, E.ActivityTaskCancelRequested]);
       expect(await store.heartbeatActivityTask(callerOf(s, a1!, T0 + 7))).toEqual({ cancelRequested: true });
       const failed = await store.failActivityTask({ ...callerOf(s, a1!, T0 + 8), failure: failure('Cancelled') });
-      expect(failed.tasks).toEqual([{ ...WORKFLOW_TASK, visibleAt: T0 + 8 }]);
+      expect(failed.tasks).toEqual([stickyWorkflowTask(s, T0 + 8)]);
       expect(await lastEvent(store)).toMatchObject({
         event_type: E.ActivityTaskCanceled,
         attributes: { scheduled_event_id: 3, activity_id: 1, attempt: 1, failure: failure('Cancelled') },
@@ -159,7 +158,7 @@ export function describeInteractionConformance(
       await signal(store, 'a', 'e1', T0 + 4);
       await runWorkflowTask(store, s, T0 + 5, [cancelActivity(1)]);
       const released = await store.releaseTasks({ namespace: 'a', workerId: s.workerId, tokens: [callerOf(s, a1!, T0 + 6).token], now: T0 + 6 });
-      expect(released).toEqual([{ ...WORKFLOW_TASK, visibleAt: T0 + 6 }]);
+      expect(released).toEqual([stickyWorkflowTask(s, T0 + 6)]);
       expect(await lastEvent(store)).toMatchObject({ event_type: E.ActivityTaskCanceled, attributes: { activity_id: 1, attempt: 1, failure: null } });
       expect(await claimActivityTasks(store, s, T0 + 100_000)).toEqual([]);
     });

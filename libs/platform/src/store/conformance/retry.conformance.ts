@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ErrorCode, EventType, formatTaskToken, parseTaskToken, type Command, type RetryPolicyWire, type WorkflowTaskWire } from '#workflows/protocol';
 import type { Store, TransitionOutcome, WorkerSession } from '../store.interface.js';
-import { RETRY, T0, callerOf, claimActivityTasks, claimOf, claimWorkflowTask, eventTypes, expectCode, failure, schedule, start } from './conformance.fixtures.js';
+import { RETRY, T0, callerOf, claimActivityTasks, claimOf, claimWorkflowTask, eventTypes, expectCode, failure, schedule, start, stickyWorkflowTask } from './conformance.fixtures.js';
 
 const E = EventType;
 
@@ -60,7 +60,7 @@ export function describeRetryConformance(
         outcome = await store.failActivityTask({ ...callerOf(s, task!, now), failure: fault });
         now = Math.max(now, ...outcome.tasks.map((t) => t.visibleAt));
       }
-      expect(outcome!.tasks).toEqual([{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: now }]);
+      expect(outcome!.tasks).toEqual([stickyWorkflowTask(s, now)]);
       const history = (await store.readHistory('a', 'e1', 0, 100))!;
       const last = history[history.length - 1]!;
       expect(last.event_type).toBe(E.ActivityTaskFailed);

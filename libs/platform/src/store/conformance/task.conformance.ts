@@ -13,8 +13,7 @@ import {
   expectCode,
   schedule,
   session,
-  start,
-} from './conformance.fixtures.js';
+  start, stickyWorkflowTask } from './conformance.fixtures.js';
 import { describeContinueAsNewConformance } from './continue-as-new.conformance.js';
 import { describeInteractionConformance } from './interaction.conformance.js';
 import { describeLeaseExpiryConformance } from './lease-expiry.conformance.js';
@@ -22,6 +21,7 @@ import { describeQueryConformance } from './query.conformance.js';
 import { describeRetryConformance } from './retry.conformance.js';
 import { describeTimeoutConformance } from './timeout.conformance.js';
 import { describeTimerConformance } from './timer.conformance.js';
+import { STICKY_TIMEOUT_MS } from '../task-transition.rules.js';
 
 const E = EventType;
 
@@ -231,18 +231,79 @@ export function describeTaskConformance(current: () => Store): void {
     });
   });
 
+  describe('sticky execution', () => {
+    const other = session('a', { workerId: 'worker-b', workerName: 'host-b' });
+    /** `s` answered e1's first task (scheduling an activity), which then completed: the next workflow task is e1's second. */
+    async function secondTaskQueued(): Promise<void> {
+      await store.openWorkerSession(other);
+      await startAndComplete([schedule(1)]);
+      const [activity] = await claimActivityTasks(store, s, T0 + 3);
+      await store.completeActivityTask({ ...callerOf(s, activity!, T0 + 4), result: 1 });
+    }
+
+    it('offers the next workflow task to the worker that answered the last one, and to any worker after the sticky timeout', async () => {
+      await secondTaskQueued();
+      expect(await store.claimTasks(claimOf(other, T0 + 5))).toEqual([]);
+      expect(await store.claimTasks(claimOf(other, T0 + 4 + STICKY_TIMEOUT_MS - 1))).toEqual([]);
+      const late = await store.claimTasks(claimOf(other, T0 + 4 + STICKY_TIMEOUT_MS));
+      expect(late.map((task) => [task.kind, task.execution_id])).toEqual([['workflow', 'e1']]);
+    });
+
+    it('lets the worker that holds the run take it at once', async () => {
+      await secondTaskQueued();
+      expect((await claimWorkflowTask(store, s, T0 + 5)).execution_id).toBe('e1');
+    });
+
+    it('gives it to any worker at once when the holder shuts down', async () => {
+      await secondTaskQueued();
+      const shutdown = await store.shutdownWorkerSession('a', s.workerId, T0 + 5);
+      // Offered again to everyone (the matching layer wakes other polls for it).
+      expect(shutdown!.tasks).toEqual([{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 4 }]);
+      expect((await claimWorkflowTask(store, other, T0 + 6)).execution_id).toBe('e1');
+    });
+
+    it('gives it to any worker at the lease sweep once the holder stopped heartbeating', async () => {
+      await secondTaskQueued();
+      // The task is sticky to s until T0 + 4 + STICKY_TIMEOUT_MS; s stops heartbeating and its session ends at T0 + 100.
+      await store.touchWorkerSession('a', s.workerId, T0 + 5, T0 + 100);
+      expect(await store.expireLeases(T0 + 99)).toEqual([]);
+      const sweep = await store.expireLeases(T0 + 100);
+      expect(sweep).toEqual([{ namespace: 'a', tasks: [{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 4 }] }]);
+      expect(await store.expireLeases(T0 + 101)).toEqual([]);
+      expect((await claimWorkflowTask(store, other, T0 + 101)).execution_id).toBe('e1');
+    });
+
+    it('makes a new workflow task sticky only while its holder is live', async () => {
+      await secondTaskQueued();
+      const task = await claimWorkflowTask(store, s, T0 + 5);
+      await store.completeWorkflowTask({ ...callerOf(s, task, T0 + 6), commands: [schedule(2)] });
+      const [activity] = await claimActivityTasks(store, other, T0 + 7);
+      // The holder's session expires (no heartbeat) before the activity completes.
+      const outcome = await store.completeActivityTask({ ...callerOf(other, activity!, s.expiresAt + 1), result: 2 });
+      expect(outcome.tasks).toEqual([{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: s.expiresAt + 1 }]);
+    });
+
+    it('is not kept after a failed attempt: the retry goes to any worker', async () => {
+      await secondTaskQueued();
+      const task = await claimWorkflowTask(store, s, T0 + 5);
+      const outcome = await store.failWorkflowTask({ ...callerOf(s, task, T0 + 6), failure: { type: 'NonDeterminismError', message: 'changed' }, retryDelayMs: 0 });
+      expect(outcome.tasks).toEqual([{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 6 }]);
+      expect((await claimWorkflowTask(store, other, T0 + 7)).attempt).toBe(2);
+    });
+  });
+
   describe('one workflow task per execution', () => {
     it('does not queue a second workflow task while one is leased, and queues it when that one completes', async () => {
       await startAndComplete([schedule(1), schedule(2)]);
       const [a1, a2] = await claimActivityTasks(store, s, T0 + 3);
       const first = await store.completeActivityTask({ ...callerOf(s, a1!, T0 + 4), result: 1 });
-      expect(first.tasks).toEqual([{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 4 }]);
+      expect(first.tasks).toEqual([stickyWorkflowTask(s, T0 + 4)]);
       const task = await claimWorkflowTask(store, s, T0 + 5);
       const lastSeen = task.history[task.history.length - 1]!.event_id;
       expect((await store.completeActivityTask({ ...callerOf(s, a2!, T0 + 6), result: 2 })).tasks).toEqual([]);
       expect(await store.claimTasks(claimOf(s, T0 + 7))).toEqual([]);
       const outcome = await store.completeWorkflowTask({ ...callerOf(s, task, T0 + 8), commands: [] });
-      expect(outcome.tasks).toEqual([{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 8 }]);
+      expect(outcome.tasks).toEqual([stickyWorkflowTask(s, T0 + 8)]);
       const next = await claimWorkflowTask(store, s, T0 + 9);
       const completedEvents = next.history.filter((e) => e.event_type === E.ActivityTaskCompleted);
       expect(completedEvents.map((e) => e.event_id > lastSeen)).toEqual([false, true]);

@@ -12,8 +12,7 @@ import {
   failure,
   schedule,
   start,
-  type ActivityTimeouts,
-} from './conformance.fixtures.js';
+  type ActivityTimeouts, stickyWorkflowTask } from './conformance.fixtures.js';
 
 const E = EventType;
 
@@ -65,7 +64,7 @@ export function describeTimeoutConformance(
       await scheduleWith({ start_to_close_timeout_ms: 1000 }, { ...RETRY, maximum_attempts: 1 });
       await claimActivityTasks(store, s, T0 + 3);
       const sweep = await store.expireTimeouts(T0 + 5000, 10);
-      expect(sweep.released[0]!.tasks).toEqual([{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 5000 }]);
+      expect(sweep.released[0]!.tasks).toEqual([stickyWorkflowTask(s, T0 + 5000)]);
       expect(await lastEvent(store)).toMatchObject({ event_type: E.ActivityTaskFailed, attributes: { attempt: 1, failure: { details: { timeout_type: 'START_TO_CLOSE' } } } });
       expect((await store.expireTimeouts(T0 + 100_000, 10)).fired).toBe(0);
     });
@@ -107,7 +106,7 @@ export function describeTimeoutConformance(
       await scheduleWith({ schedule_to_start_timeout_ms: 500 });
       expect(await claimActivityTasks(store, s, T0 + 502)).toEqual([]);
       const sweep = await store.expireTimeouts(T0 + 502, 10);
-      expect(sweep.released).toEqual([{ namespace: 'a', tasks: [{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 502 }] }]);
+      expect(sweep.released).toEqual([{ namespace: 'a', tasks: [stickyWorkflowTask(s, T0 + 502)] }]);
       expect(await lastEvent(store)).toMatchObject({
         event_type: E.ActivityTaskFailed,
         attributes: {
@@ -149,7 +148,7 @@ export function describeTimeoutConformance(
       await store.failActivityTask({ ...callerOf(s, first!, T0 + 10), failure: failure() });
       const [second] = await claimActivityTasks(store, s, T0 + 1010);
       const outcome = await store.failActivityTask({ ...callerOf(s, second!, T0 + 1100), failure: failure('Flaky') });
-      expect(outcome.tasks).toEqual([{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 1100 }]);
+      expect(outcome.tasks).toEqual([stickyWorkflowTask(s, T0 + 1100)]);
       expect(await lastEvent(store)).toMatchObject({ event_type: E.ActivityTaskFailed, attributes: { attempt: 2, failure: failure('Flaky') } });
     });
   });

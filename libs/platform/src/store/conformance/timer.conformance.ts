@@ -12,8 +12,7 @@ import {
   expectCode,
   runWorkflowTask,
   signal,
-  startTimer,
-} from './conformance.fixtures.js';
+  startTimer, stickyWorkflowTask } from './conformance.fixtures.js';
 
 const E = EventType;
 
@@ -40,7 +39,7 @@ export function describeTimerConformance(
       expect(await store.expireTimeouts(T0 + 5001, 10)).toEqual({ fired: 0, released: [] });
       expect(await store.expireTimeouts(T0 + 5002, 10)).toEqual({
         fired: 1,
-        released: [{ namespace: 'a', tasks: [{ kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: T0 + 5002 }] }],
+        released: [{ namespace: 'a', tasks: [stickyWorkflowTask(s, T0 + 5002)] }],
       });
       expect(await store.expireTimeouts(T0 + 100_000, 10)).toEqual({ fired: 0, released: [] });
       const task = await claimWorkflowTask(store, s, T0 + 5003);

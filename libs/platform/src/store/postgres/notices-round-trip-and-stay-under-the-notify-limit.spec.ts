@@ -18,6 +18,14 @@ describe('NOTIFY notices', () => {
     expect(decoded.filter((notice) => notice.closed)).toEqual([expect.objectContaining({ closed: { executionId: 'e1', status: 'COMPLETED' } })]);
   });
 
+  it('carry a sticky workflow task with its worker and sticky time, apart from a plain one alike', () => {
+    const plain: CreatedTask = { kind: 'workflow', name: 'wf', deploymentName: null, visibleAt: 5 };
+    const sticky: CreatedTask = { ...plain, sticky: { workerId: 'worker-a', until: 5005 } };
+    const [payload, ...rest] = encodeNotice('node', { namespace: 'a', tasks: [plain, sticky, sticky] });
+    expect(rest).toEqual([]);
+    expect(decodeNotice(payload)!.tasks).toEqual([plain, sticky, sticky]);
+  });
+
   it('ignore what another program sends on the channel', () => {
     expect(decodeNotice('not json')).toBeNull();
     expect(decodeNotice(JSON.stringify({ hello: 'world' }))).toBeNull();

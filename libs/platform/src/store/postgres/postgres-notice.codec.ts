@@ -14,8 +14,8 @@ export interface DecodedNotice extends TransitionNotice {
 const KIND_CODES: Readonly<Record<CreatedTask['kind'], string>> = { workflow: 'w', activity: 'a', query: 'q', timer: 't' };
 const CODE_KINDS = new Map(Object.entries(KIND_CODES).map(([kind, code]) => [code, kind as CreatedTask['kind']]));
 
-/** One task as sent: kind letter, name, deployment, visible at, how many alike. */
-type TaskEntry = [string, string, string | null, number, number];
+/** One task as sent: kind letter, name, deployment, visible at, how many alike, and a sticky workflow task's worker and until when. */
+type TaskEntry = [string, string, string | null, number, number] | [string, string, string | null, number, number, string, number];
 
 interface Payload {
   o: string;
@@ -33,8 +33,10 @@ interface Payload {
 export function encodeNotice(origin: string, notice: TransitionNotice): string[] {
   const counts = new Map<string, TaskEntry>();
   for (const task of notice.tasks) {
-    const entry: TaskEntry = [KIND_CODES[task.kind], task.name, task.deploymentName, task.visibleAt, 1];
-    const key = JSON.stringify(entry.slice(0, 4));
+    const entry: TaskEntry = task.sticky
+      ? [KIND_CODES[task.kind], task.name, task.deploymentName, task.visibleAt, 1, task.sticky.workerId, task.sticky.until]
+      : [KIND_CODES[task.kind], task.name, task.deploymentName, task.visibleAt, 1];
+    const key = JSON.stringify([...entry.slice(0, 4), ...entry.slice(5)]);
     const existing = counts.get(key);
     if (existing) existing[4]++;
     else counts.set(key, entry);
@@ -64,10 +66,11 @@ export function decodeNotice(payload: string | undefined): DecodedNotice | null 
     const value = JSON.parse(payload ?? '') as Payload;
     if (typeof value?.o !== 'string' || typeof value.n !== 'string') return null;
     const tasks: CreatedTask[] = [];
-    for (const [code, name, deploymentName, visibleAt, count] of value.t ?? []) {
+    for (const [code, name, deploymentName, visibleAt, count, stickyWorkerId, stickyUntil] of value.t ?? []) {
       const kind = CODE_KINDS.get(code);
       if (!kind) continue;
-      const task: CreatedTask = { kind, name, deploymentName, visibleAt };
+      const sticky = typeof stickyWorkerId === 'string' && typeof stickyUntil === 'number' ? { sticky: { workerId: stickyWorkerId, until: stickyUntil } } : {};
+      const task: CreatedTask = { kind, name, deploymentName, visibleAt, ...sticky };
       for (let i = 0; i < count; i++) tasks.push(task);
     }
     const closed = value.c ? { executionId: value.c[0], status: value.c[1] as ExecutionStatus } : undefined;

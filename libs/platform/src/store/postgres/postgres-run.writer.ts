@@ -13,6 +13,7 @@ import {
   planAttemptFailure,
   queuedActivityDeadline,
   requeuedDeadline,
+  stickyOf,
   timerFiredEvent,
   timerTaskOf,
 } from '../task-transition.rules.js';
@@ -105,12 +106,26 @@ export class PostgresRunWriter {
 
   /** Queues the run's workflow task (attempt 1, visible now). */
   async queueWorkflowTask(row: ExecutionRow, now: number): Promise<CreatedTask> {
+    const live = row.sticky_worker_id
+      ? (await this.tx.one('SELECT 1 FROM worker_sessions WHERE worker_id = $1 AND expires_at > $2', [row.sticky_worker_id, now])) !== undefined
+      : false;
+    const sticky = live ? stickyOf(row.sticky_worker_id, now) : null;
     await this.tx.run(
-      `INSERT INTO tasks (namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at)
-       VALUES ($1, 'workflow', $2, $3, $4, $5, 'queued', 1, $6)`,
-      [row.namespace, row.execution_id, row.run_id, row.workflow_name, row.deployment_name, now],
+      `INSERT INTO tasks (namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at, sticky_worker_id, sticky_until)
+       VALUES ($1, 'workflow', $2, $3, $4, $5, 'queued', 1, $6, $7, $8)`,
+      [row.namespace, row.execution_id, row.run_id, row.workflow_name, row.deployment_name, now, sticky?.workerId ?? null, sticky?.until ?? null],
     );
-    return { kind: 'workflow', name: row.workflow_name, deploymentName: row.deployment_name, visibleAt: now };
+    return { kind: 'workflow', name: row.workflow_name, deploymentName: row.deployment_name, visibleAt: now, ...(sticky ? { sticky } : {}) };
+  }
+
+  /**
+   * Makes `workerId` the worker the run's next workflow tasks are offered to first (it answered
+   * the last one and holds the run in memory), or nobody (`null`); the row must be locked.
+   */
+  async setStickyWorker(row: ExecutionRow, workerId: string | null): Promise<void> {
+    if ((row.sticky_worker_id ?? null) === workerId) return;
+    row.sticky_worker_id = workerId;
+    await this.tx.run('UPDATE executions SET sticky_worker_id = $1 WHERE run_id = $2', [workerId, row.run_id]);
   }
 
   /** Queues an activity's first attempt, visible now, with its schedule-to-start/close deadline. */
@@ -241,7 +256,7 @@ export class PostgresRunWriter {
     await this.tx.run(
       `UPDATE tasks SET state = 'queued', attempt = attempt + 1, visible_at = $1, worker_id = NULL, worker_name = NULL,
          lease_expires_at = NULL, last_seen_event_id = NULL, leased_at = NULL, heartbeat_at = NULL, deadline_at = $2,
-         last_failure = $3
+         last_failure = $3, sticky_worker_id = NULL, sticky_until = NULL
        WHERE id = $4`,
       [visibleAt, requeuedDeadline(task, visibleAt), lastFailure, task.id],
     );
@@ -285,6 +300,8 @@ export class PostgresRunWriter {
   /** Fails a workflow task's attempt (recorded unless it repeats the last failure) and queues the next after `retryDelayMs`. */
   async failWorkflowAttempt(task: TaskRow, failure: Failure, workerName: string, now: number, retryDelayMs: number): Promise<TransitionOutcome> {
     const signature = failureSignature(failure);
+    // The worker that failed it may not hold the run as history has it: any worker takes the next attempt.
+    await this.tx.run('UPDATE executions SET sticky_worker_id = NULL WHERE run_id = $1 AND sticky_worker_id IS NOT NULL', [task.run_id]);
     if (signature !== task.last_failure) {
       const row = await this.lockRun(task.run_id);
       const attributes = { last_seen_event_id: task.last_seen_event_id ?? 0, worker_name: workerName, attempt: task.attempt, failure };

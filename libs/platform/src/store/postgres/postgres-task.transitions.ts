@@ -47,6 +47,7 @@ import {
   payloadOf,
   toActivityTaskWire,
   toWorkflowTaskWire,
+  STICKY_CLAIM_CONDITION,
 } from '../task-transition.rules.js';
 import type { PostgresRunWriter } from './postgres-run.writer.js';
 import type { PgTx } from './postgres.transaction.js';
@@ -144,6 +145,8 @@ export class PostgresTaskTransitions {
       if (!plan.close.continueAsNew) return { tasks: [], closed };
       return { tasks: [await this.writer.continueAsNew(row, plan.close.continueAsNew, now)], closed };
     }
+    // The worker that answered holds the run in memory: its next workflow tasks are offered to it first.
+    await this.writer.setStickyWorker(row, completion.workerId);
     const tasks: CreatedTask[] = [];
     for (const { eventIndex, command } of plan.activities) {
       const payload = activityTaskPayload(row, command, appended[eventIndex]!.event_id, now);
@@ -210,9 +213,10 @@ export class PostgresTaskTransitions {
       `SELECT * FROM tasks
        WHERE namespace = $1 AND kind = $2 AND name = ANY($3) AND state = 'queued' AND visible_at <= $4
          AND (deployment_name IS NULL OR deployment_name = $5) AND (deadline_at IS NULL OR deadline_at > $4)
+         AND ${STICKY_CLAIM_CONDITION('$7', '$4', '$4')}
        ORDER BY visible_at, id LIMIT $6
        FOR UPDATE SKIP LOCKED`,
-      [claim.namespace, kind, [...new Set(names)], claim.now, claim.deploymentName, max],
+      [claim.namespace, kind, [...new Set(names)], claim.now, claim.deploymentName, max, claim.workerId],
     );
   }
 

@@ -2,7 +2,7 @@ import { sessionExpiredFailure, workerShutdownFailure } from '../../executions/a
 import { NamespaceCollector } from '../store-results.js';
 import type { CreatedTask, NamespaceTasks, TaskRelease, TimeoutSweep, TransitionOutcome, WorkerShutdownOutcome } from '../store.interface.js';
 import type { TaskRow, WorkerSessionRow } from '../store.rows.js';
-import { UNKNOWN_WORKER, planTaskTimeout } from '../task-transition.rules.js';
+import { UNKNOWN_WORKER, planTaskTimeout, unstuckTask } from '../task-transition.rules.js';
 import type { PostgresRunWriter } from './postgres-run.writer.js';
 import type { PgTx } from './postgres.transaction.js';
 
@@ -26,8 +26,19 @@ export class PostgresTimeoutTransitions {
        FOR UPDATE OF t SKIP LOCKED`,
       [now],
     );
+    // Workflow tasks waiting for a worker that is gone (it held their runs) go to any worker now.
+    const unstuck = await this.tx.rows<Pick<TaskRow, 'namespace' | 'kind' | 'name' | 'deployment_name' | 'visible_at'>>(
+      `UPDATE tasks SET sticky_worker_id = NULL, sticky_until = NULL
+       WHERE id IN (SELECT t.id FROM tasks t
+                    WHERE t.sticky_worker_id IS NOT NULL AND t.state = 'queued' AND t.sticky_until > $1
+                      AND NOT EXISTS (SELECT 1 FROM worker_sessions s WHERE s.worker_id = t.sticky_worker_id AND s.expires_at > $1)
+                    FOR UPDATE SKIP LOCKED)
+       RETURNING namespace, kind, name, deployment_name, visible_at`,
+      [now],
+    );
     await this.writer.lockRuns(leased.map((task) => task.run_id));
     const released = new NamespaceCollector();
+    for (const task of unstuck) released.add(task.namespace, { tasks: [unstuckTask(task)] });
     for (const task of leased) {
       const workerName = task.worker_name ?? UNKNOWN_WORKER;
       released.add(task.namespace, await this.writer.failAbandonedAttempt(task, sessionExpiredFailure(workerName), workerName, now));
@@ -88,10 +99,16 @@ export class PostgresTimeoutTransitions {
     ]);
     if (!session) return null;
     await this.tx.run('UPDATE worker_sessions SET expires_at = LEAST(expires_at, $1) WHERE worker_id = $2', [now, workerId]);
+    // Workflow tasks waiting for this worker (it held their runs) go to any worker now; task rows before run rows.
+    const unstuck = await this.tx.rows<Pick<TaskRow, 'kind' | 'name' | 'deployment_name' | 'visible_at'>>(
+      `UPDATE tasks SET sticky_worker_id = NULL, sticky_until = NULL WHERE sticky_worker_id = $1 AND state = 'queued'
+       RETURNING kind, name, deployment_name, visible_at`,
+      [workerId],
+    );
     const leased = await this.tx.rows<TaskRow>(`SELECT * FROM tasks WHERE worker_id = $1 AND state = 'leased' ORDER BY id FOR UPDATE`, [workerId]);
     await this.writer.lockRuns(leased.map((task) => task.run_id));
     const failure = workerShutdownFailure(session.worker_name);
-    const tasks: CreatedTask[] = [];
+    const tasks: CreatedTask[] = unstuck.map(unstuckTask);
     for (const task of leased) {
       tasks.push(...(await this.writer.failAbandonedAttempt(task, failure, session.worker_name, now, { noBackoff: true })).tasks);
     }

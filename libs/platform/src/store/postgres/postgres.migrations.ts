@@ -129,6 +129,16 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE executions ADD COLUMN history_warned INTEGER NOT NULL DEFAULT 0 CHECK (history_warned IN (0, 1));
     `,
   },
+  {
+    version: 4,
+    description: 'sticky execution: the worker that answered a run last, and the workflow tasks offered to it first',
+    sql: `
+      ALTER TABLE executions ADD COLUMN sticky_worker_id TEXT;
+      ALTER TABLE tasks ADD COLUMN sticky_worker_id TEXT;
+      ALTER TABLE tasks ADD COLUMN sticky_until BIGINT;
+      CREATE INDEX tasks_sticky ON tasks (sticky_worker_id) WHERE sticky_worker_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

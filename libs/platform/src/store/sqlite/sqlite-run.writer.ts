@@ -21,6 +21,7 @@ import {
   planAttemptFailure,
   queuedActivityDeadline,
   requeuedDeadline,
+  stickyOf,
   timerFiredEvent,
   timerTaskOf,
 } from '../task-transition.rules.js';
@@ -84,13 +85,27 @@ export class SqliteRunWriter {
 
   /** Queues the run's workflow task (attempt 1, visible now). */
   queueWorkflowTask(row: ExecutionRow, now: number): CreatedTask {
+    const live = row.sticky_worker_id
+      ? this.statements.get('SELECT 1 FROM worker_sessions WHERE worker_id = ? AND expires_at > ?').get(row.sticky_worker_id, now) !== undefined
+      : false;
+    const sticky = live ? stickyOf(row.sticky_worker_id, now) : null;
     this.statements
       .get(
-        `INSERT INTO tasks (namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at)
-         VALUES (?, 'workflow', ?, ?, ?, ?, 'queued', 1, ?)`,
+        `INSERT INTO tasks (namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at, sticky_worker_id, sticky_until)
+         VALUES (?, 'workflow', ?, ?, ?, ?, 'queued', 1, ?, ?, ?)`,
       )
-      .run(row.namespace, row.execution_id, row.run_id, row.workflow_name, row.deployment_name, now);
-    return { kind: 'workflow', name: row.workflow_name, deploymentName: row.deployment_name, visibleAt: now };
+      .run(row.namespace, row.execution_id, row.run_id, row.workflow_name, row.deployment_name, now, sticky?.workerId ?? null, sticky?.until ?? null);
+    return { kind: 'workflow', name: row.workflow_name, deploymentName: row.deployment_name, visibleAt: now, ...(sticky ? { sticky } : {}) };
+  }
+
+  /**
+   * Makes `workerId` the worker the run's next workflow tasks are offered to first (it answered
+   * the last one and holds the run in memory), or nobody (`null`: its attempt failed).
+   */
+  setStickyWorker(row: ExecutionRow, workerId: string | null): void {
+    if ((row.sticky_worker_id ?? null) === workerId) return;
+    row.sticky_worker_id = workerId;
+    this.statements.get('UPDATE executions SET sticky_worker_id = ? WHERE run_id = ?').run(workerId, row.run_id);
   }
 
   /** Queues an activity's first attempt, visible now, with its schedule-to-start/close deadline. */
@@ -228,7 +243,7 @@ export class SqliteRunWriter {
       .get(
         `UPDATE tasks SET state = 'queued', attempt = attempt + 1, visible_at = ?, worker_id = NULL, worker_name = NULL,
            lease_expires_at = NULL, last_seen_event_id = NULL, leased_at = NULL, heartbeat_at = NULL, deadline_at = ?,
-           last_failure = ?
+           last_failure = ?, sticky_worker_id = NULL, sticky_until = NULL
          WHERE id = ?`,
       )
       .run(visibleAt, deadline, lastFailure, task.id);
@@ -282,6 +297,8 @@ export class SqliteRunWriter {
    */
   failWorkflowAttempt(task: TaskRow, failure: Failure, workerName: string, now: number, retryDelayMs: number): TransitionOutcome {
     const signature = failureSignature(failure);
+    // The worker that failed it may not hold the run as history has it: any worker takes the next attempt.
+    this.statements.get('UPDATE executions SET sticky_worker_id = NULL WHERE run_id = ? AND sticky_worker_id IS NOT NULL').run(task.run_id);
     if (signature !== task.last_failure) {
       const row = this.runRow(task.run_id);
       const attributes = { last_seen_event_id: task.last_seen_event_id ?? 0, worker_name: workerName, attempt: task.attempt, failure };

@@ -49,6 +49,7 @@ import {
   payloadOf,
   toActivityTaskWire,
   toWorkflowTaskWire,
+  STICKY_CLAIM_CONDITION,
 } from '../task-transition.rules.js';
 import { toQueryTaskWire } from '../query-task.rules.js';
 import type { SqliteRunWriter } from './sqlite-run.writer.js';
@@ -139,6 +140,8 @@ export class SqliteTaskTransitions {
       if (!plan.close.continueAsNew) return { tasks: [], closed };
       return { tasks: [this.writer.continueAsNew(row, plan.close.continueAsNew, now)], closed };
     }
+    // The worker that answered holds the run in memory: its next workflow tasks are offered to it first.
+    this.writer.setStickyWorker(row, completion.workerId);
     const tasks: CreatedTask[] = plan.activities.map(({ eventIndex, command }) =>
       this.writer.queueActivityTask(row, now, activityTaskPayload(row, command, appended[eventIndex]!.event_id, now), command.activity_name),
     );
@@ -199,12 +202,14 @@ export class SqliteTaskTransitions {
       `SELECT * FROM tasks
        WHERE namespace = ? AND kind = ? AND name = ? AND state = 'queued' AND visible_at <= ?
          AND (deployment_name IS NULL OR deployment_name = ?) AND (deadline_at IS NULL OR deadline_at > ?)
+         AND ${STICKY_CLAIM_CONDITION('?', '?', '?')}
        ORDER BY visible_at, id LIMIT ?`,
     );
     // One indexed range per name, merged here: cheaper than an IN list sorted by SQLite.
     const candidates: TaskRow[] = [];
     for (const name of new Set(names)) {
-      candidates.push(...(select.all(claim.namespace, kind, name, claim.now, claim.deploymentName, claim.now, max) as TaskRow[]));
+      const args = [claim.namespace, kind, name, claim.now, claim.deploymentName, claim.now, claim.workerId, claim.now, claim.now, max];
+      candidates.push(...(select.all(...args) as TaskRow[]));
     }
     candidates.sort((a, b) => a.visible_at - b.visible_at || a.id - b.id);
     return candidates.slice(0, max);

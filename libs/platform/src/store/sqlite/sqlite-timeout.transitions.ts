@@ -3,7 +3,7 @@ import type { CreatedTask, NamespaceTasks, TaskRelease, TimeoutSweep, Transition
 import type { SqliteRunWriter } from './sqlite-run.writer.js';
 import { NamespaceCollector } from '../store-results.js';
 import type { TaskRow, WorkerSessionRow } from '../store.rows.js';
-import { UNKNOWN_WORKER, planTaskTimeout } from '../task-transition.rules.js';
+import { UNKNOWN_WORKER, planTaskTimeout, unstuckTask } from '../task-transition.rules.js';
 import type { SqliteStatements } from './sqlite.statements.js';
 
 /**
@@ -30,6 +30,16 @@ export class SqliteTimeoutTransitions {
       )
       .all(now) as TaskRow[];
     const released = new NamespaceCollector();
+    // Workflow tasks waiting for a worker that is gone (it held their runs) go to any worker now.
+    const unstuck = this.statements
+      .get(
+        `UPDATE tasks SET sticky_worker_id = NULL, sticky_until = NULL
+         WHERE sticky_worker_id IS NOT NULL AND state = 'queued' AND sticky_until > ?
+           AND NOT EXISTS (SELECT 1 FROM worker_sessions s WHERE s.worker_id = tasks.sticky_worker_id AND s.expires_at > ?)
+         RETURNING namespace, kind, name, deployment_name, visible_at`,
+      )
+      .all(now, now) as Pick<TaskRow, 'namespace' | 'kind' | 'name' | 'deployment_name' | 'visible_at'>[];
+    for (const task of unstuck) released.add(task.namespace, { tasks: [unstuckTask(task)] });
     for (const task of leased) {
       const workerName = task.worker_name ?? UNKNOWN_WORKER;
       released.add(task.namespace, this.writer.failAbandonedAttempt(task, sessionExpiredFailure(workerName), workerName, now));
@@ -85,11 +95,18 @@ export class SqliteTimeoutTransitions {
       .get(workerId, namespace) as WorkerSessionRow | undefined;
     if (!session) return null;
     this.statements.get('UPDATE worker_sessions SET expires_at = MIN(expires_at, ?) WHERE worker_id = ?').run(now, workerId);
+    // Workflow tasks waiting for this worker (it held their runs) go to any worker now.
+    const unstuck = this.statements
+      .get(
+        `UPDATE tasks SET sticky_worker_id = NULL, sticky_until = NULL WHERE sticky_worker_id = ? AND state = 'queued'
+         RETURNING kind, name, deployment_name, visible_at`,
+      )
+      .all(workerId) as Pick<TaskRow, 'kind' | 'name' | 'deployment_name' | 'visible_at'>[];
     const leased = this.statements
       .get(`SELECT * FROM tasks WHERE worker_id = ? AND state = 'leased' ORDER BY id`)
       .all(workerId) as TaskRow[];
     const failure = workerShutdownFailure(session.worker_name);
-    const tasks: CreatedTask[] = [];
+    const tasks: CreatedTask[] = unstuck.map(unstuckTask);
     for (const task of leased) {
       tasks.push(...this.writer.failAbandonedAttempt(task, failure, session.worker_name, now, { noBackoff: true }).tasks);
     }

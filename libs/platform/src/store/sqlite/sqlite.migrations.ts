@@ -206,6 +206,16 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ALTER TABLE executions ADD COLUMN history_warned INTEGER NOT NULL DEFAULT 0 CHECK (history_warned IN (0, 1));
     `,
   },
+  {
+    version: 5,
+    description: 'sticky execution: the worker that answered a run last, and the workflow tasks offered to it first',
+    sql: `
+      ALTER TABLE executions ADD COLUMN sticky_worker_id TEXT;
+      ALTER TABLE tasks ADD COLUMN sticky_worker_id TEXT;
+      ALTER TABLE tasks ADD COLUMN sticky_until INTEGER;
+      CREATE INDEX tasks_sticky ON tasks (sticky_worker_id) WHERE sticky_worker_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */
