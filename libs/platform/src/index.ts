@@ -15,6 +15,7 @@ export { PlatformError } from './errors/platform.error.js';
 export { SqliteStore, type PendingWork, type SqliteStoreOptions } from './store/sqlite/sqlite.store.js';
 export { STORE } from './platform.constants.js';
 export { TimeoutsSweeper } from './workers/timeouts.sweeper.js';
+export { TaskMatcher } from './matching/task.matcher.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres/postgres.store.js';
 export { createStore } from './store/store.factory.js';
 export { keyDigest, generateApiKey } from './auth/key-digest.js';
