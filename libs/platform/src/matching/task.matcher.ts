@@ -170,15 +170,15 @@ export class TaskMatcher implements OnModuleDestroy {
 
   /**
    * A sticky workflow task: wakes the poll of the worker that holds its run, if it waits here and
-   * looks live; otherwise (busy, gone, or polling another node) any worker is woken when the
-   * task stops being sticky.
+   * looks live; any worker is woken when the task stops being sticky, in case the holder does
+   * not take it (busy, gone, polling another node, or its woken poll ended first).
    */
   private wakeSticky(namespace: string, task: CreatedTask, sticky: NonNullable<CreatedTask['sticky']>): void {
     const now = this.clock.now();
     for (const waiter of this.waiters.get(namespace) ?? []) {
       if (waiter.settled || waiter.capacity.session.workerId !== sticky.workerId || !waiter.canTake(task) || !waiter.isLive(now)) continue;
       waiter.settle('woken');
-      return;
+      break;
     }
     const { sticky: _, ...anyWorker } = task;
     this.delay({ namespace, task: { ...anyWorker, visibleAt: sticky.until } });

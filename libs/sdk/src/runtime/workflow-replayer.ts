@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   COMMAND_EVENT_TYPES,
   CommandType,
@@ -8,7 +9,7 @@ import {
 } from '#workflows/protocol';
 import { NonDeterminismError } from '../errors/non-determinism.error.js';
 import type { WorkflowInfo } from './workflow-info.js';
-import { PATCH_MARKER, type WorkflowRun } from './workflow-run.js';
+import { PATCH_MARKER, SIDE_EFFECT_MARKER, type WorkflowRun } from './workflow-run.js';
 
 /** Lets every microtask the workflow queued run, so that it is blocked or done. */
 const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -64,11 +65,14 @@ export async function resumeWorkflowTask(held: HeldRun, history: HistoryEvent[])
   const markerIndex = history.findIndex((event) => event.event_id === held.lastEventId + 1);
   const marker = history[markerIndex];
   if (!marker || marker.event_type !== EventType.WorkflowTaskCompleted || marker.attributes.last_seen_event_id !== held.lastEventId) return null;
+  const recorded = recordedCommands(history, markerIndex);
   try {
-    checkDeterminism(held.produced, recordedCommands(history, markerIndex), marker.event_id);
+    checkDeterminism(held.produced, recorded, marker.event_id);
   } catch {
     return null;
   }
+  // The run goes on with the side-effect values it produced: history must record those, not another worker's.
+  if (!sideEffectsAlike(held.produced, recorded)) return null;
   // Only its own answer may lie between where it stopped and the new events: no later completed task.
   const cuts = cutsOf(history, markerIndex + 1);
   if (cuts.length > 1) return null;
@@ -157,6 +161,21 @@ function recordedCommands(history: readonly HistoryEvent[], markerIndex: number)
     recorded.push(history[next]!);
   }
   return recorded;
+}
+
+/** Whether every side-effect value `recorded` holds is the one `produced` gave for the same sequence number. */
+function sideEffectsAlike(produced: readonly Command[], recorded: readonly HistoryEvent[]): boolean {
+  const values = new Map<unknown, unknown>();
+  for (const command of produced) {
+    if (command.type !== CommandType.RecordMarker || command.marker_name !== SIDE_EFFECT_MARKER) continue;
+    const details = command.details as { seq?: unknown; value?: unknown } | null;
+    values.set(details?.seq, details?.value ?? null);
+  }
+  return recorded.every((event) => {
+    if (event.event_type !== EventType.MarkerRecorded || event.attributes.marker_name !== SIDE_EFFECT_MARKER) return true;
+    const details = event.attributes.details as { seq?: unknown; value?: unknown } | null;
+    return values.has(details?.seq) && isDeepStrictEqual(values.get(details?.seq), details?.value ?? null);
+  });
 }
 
 /** A patch marker the code no longer produces (its `deprecatePatch` call was removed): skipped by the check. */

@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Client, Pool } from 'undici';
 import type {
   BatchRequest,
   BatchResponse,
@@ -45,6 +45,8 @@ export class HttpPlatformTransport implements PlatformTransport {
   readonly baseUrl: string;
   private readonly pool: Pool;
   private readonly authorization: string;
+  /** The connections of open event streams: each has its own, closed with it (or at `close()`). */
+  private readonly streams = new Set<Client>();
 
   constructor(options: HttpTransportOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -120,9 +122,13 @@ export class HttpPlatformTransport implements PlatformTransport {
   async *streamEvents(executionId: string, lastEventId: number, signal: AbortSignal): AsyncIterable<HistoryEvent> {
     const headers: Record<string, string> = { authorization: this.authorization, accept: 'text/event-stream' };
     if (lastEventId > 0) headers['last-event-id'] = String(lastEventId);
-    const response = await this.pool.request({ method: 'GET', path: `${executionPath(executionId)}/stream`, headers, signal });
-    if (response.statusCode >= 400) throw toApiError(response.statusCode, await response.body.text());
+    // A connection of its own, closed when the stream ends: a pooled one would stay open after an
+    // abort, and the platform would keep streaming to it.
+    const connection = new Client(new URL(this.baseUrl).origin, { headersTimeout: 0, bodyTimeout: 0 });
+    this.streams.add(connection);
     try {
+      const response = await connection.request({ method: 'GET', path: `${executionPath(executionId)}/stream`, headers, signal });
+      if (response.statusCode >= 400) throw toApiError(response.statusCode, await response.body.text());
       for await (const message of parseServerSentEvents(response.body)) {
         if (message.data) yield JSON.parse(message.data) as HistoryEvent;
       }
@@ -131,7 +137,8 @@ export class HttpPlatformTransport implements PlatformTransport {
       if (signal.aborted) return;
       if (!isConnectionError(error)) throw error;
     } finally {
-      response.body.destroy();
+      this.streams.delete(connection);
+      await connection.destroy();
     }
   }
 
@@ -164,7 +171,7 @@ export class HttpPlatformTransport implements PlatformTransport {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await Promise.all([this.pool.destroy(), ...[...this.streams].map((connection) => connection.destroy())]);
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
