@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { Type } from '@nestjs/common';
-import { CommandType, EventType, formatTaskToken, type HistoryEvent, type NewEvent, type WorkflowTaskWire } from '#workflows/protocol';
+import { CommandType, EventType, formatTaskToken, type NewEvent, type WorkflowTaskWire } from '#workflows/protocol';
 import { Run } from '../decorators/run.decorator.js';
 import { Workflow } from '../decorators/workflow.decorator.js';
 import { addWorkflowClass } from '../discovery/registry.builder.js';
@@ -11,6 +11,7 @@ import { WorkflowTaskExecutor } from '../worker/workflow-task.executor.js';
 import { WorkflowContext } from './workflow-context.js';
 import { replayWorkflowTask } from './workflow-replayer.js';
 import { WorkflowRun } from './workflow-run.js';
+import { history, started as startedWith, taskCompleted, timerFired, timerStarted } from '../testing/history.builders.js';
 
 interface Count {
   count: number;
@@ -71,23 +72,10 @@ function runOf(workflow: Type): WorkflowRun {
   return new WorkflowRun(definition, registry, { workflowName: definition.name, executionId: 'e1', runId: 'r1', taskAttempt: 1 });
 }
 
-function history(...events: NewEvent[]): HistoryEvent[] {
-  return events.map((event, index) => ({ ...event, event_id: index + 1, event_timestamp: '2026-01-01T00:00:00.000Z' }) as HistoryEvent);
-}
-
-const started = (input: unknown, workflowName = 'counter'): NewEvent => ({
-  event_type: EventType.WorkflowExecutionStarted,
-  attributes: { workflow_name: workflowName, deployment_name: null, input: input as never, run_id: 'r1' },
-});
-const taskCompleted = (lastSeen: number): NewEvent => ({
-  event_type: EventType.WorkflowTaskCompleted,
-  attributes: { last_seen_event_id: lastSeen, worker_name: 'w', attempt: 1 },
-});
-const timerStarted: NewEvent = { event_type: EventType.TimerStarted, attributes: { timer_id: 1, duration_ms: 1000, fire_at: '2026-01-01T00:00:01.000Z' } };
-const timerFired: NewEvent = { event_type: EventType.TimerFired, attributes: { timer_id: 1, started_event_id: 3 } };
+const started = (input: unknown, workflowName = 'counter'): NewEvent => startedWith(input, workflowName);
 
 /** A counter run at `count` whose timer fired: its next task decides. */
-const sleptAt = (count: number): NewEvent[] => [started({ count, limit: 3 }), taskCompleted(1), timerStarted, timerFired];
+const sleptAt = (count: number): NewEvent[] => [started({ count, limit: 3 }), taskCompleted(1), timerStarted(1, 1000), timerFired(1, 3)];
 
 describe('continue-as-new in a workflow', () => {
   it('closes the run with CONTINUE_AS_NEW carrying the next input, the same workflow by default', async () => {
@@ -147,14 +135,14 @@ describe('continue-as-new in a workflow', () => {
       continueAsNewSuggested: true,
     });
     // The first task was not told to continue (it slept); the current one is.
-    const events = history(started(null, 'looping'), taskCompleted(1), timerStarted, timerFired);
+    const events = history(started(null, 'looping'), taskCompleted(1), timerStarted(1, 1000), timerFired(1, 3));
     expect(await replayWorkflowTask(run, events)).toEqual([{ type: CommandType.ContinueAsNew, input: { length: 4 } }]);
     expect(run.info).toMatchObject({ historyLength: 4, continueAsNewSuggested: true });
     // A completed task that was told so replays its continue-as-new.
     const told: NewEvent = { event_type: EventType.WorkflowTaskCompleted, attributes: { last_seen_event_id: 4, worker_name: 'w', attempt: 1, continue_as_new_suggested: true } };
     const continued: NewEvent = { event_type: EventType.WorkflowExecutionContinuedAsNew, attributes: { new_run_id: 'r2', workflow_name: 'looping', input: { length: 4 } } };
     const later = new WorkflowRun(definition, registry, { workflowName: 'looping', executionId: 'e1', runId: 'r1', taskAttempt: 1 });
-    expect(await replayWorkflowTask(later, history(started(null, 'looping'), taskCompleted(1), timerStarted, timerFired, told, continued))).toEqual([]);
+    expect(await replayWorkflowTask(later, history(started(null, 'looping'), taskCompleted(1), timerStarted(1, 1000), timerFired(1, 3), told, continued))).toEqual([]);
   });
 
   it('rejects with ContinueAsNew, whose input is already a JSON payload', async () => {

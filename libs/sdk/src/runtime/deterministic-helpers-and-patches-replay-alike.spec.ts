@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Injectable, type Type } from '@nestjs/common';
-import { CommandType, EventType, type HistoryEvent, type NewEvent, type RetryPolicyWire } from '#workflows/protocol';
+import { CommandType } from '#workflows/protocol';
 import { Activity } from '../decorators/activity.decorator.js';
 import { Run } from '../decorators/run.decorator.js';
 import { Workflow } from '../decorators/workflow.decorator.js';
@@ -10,6 +10,7 @@ import { NonDeterminismError } from '../errors/non-determinism.error.js';
 import { WorkflowContext } from './workflow-context.js';
 import { replayWorkflowTask } from './workflow-replayer.js';
 import { WorkflowRun } from './workflow-run.js';
+import { completed, history, marker, scheduled, started as startedWith, taskCompleted } from '../testing/history.builders.js';
 
 @Injectable()
 class Billing {
@@ -96,41 +97,8 @@ class PatchRemovedBilling {
   }
 }
 
-const retry: RetryPolicyWire = { initial_interval_ms: 1000, backoff_coefficient: 2, maximum_interval_ms: 100000, maximum_attempts: 0, non_retryable_error_types: [] };
-
 const at = (second: number): string => `2026-01-01T00:00:${String(second).padStart(2, '0')}.000Z`;
-function history(...events: (NewEvent & { at?: number })[]): HistoryEvent[] {
-  return events.map(({ at: second, ...event }, index) => ({ ...event, event_id: index + 1, event_timestamp: at(second ?? index) }) as HistoryEvent);
-}
-const started = (name: string): NewEvent => ({
-  event_type: EventType.WorkflowExecutionStarted,
-  attributes: { workflow_name: name, deployment_name: null, input: null, run_id: 'run-1' },
-});
-const taskCompleted = (lastSeen: number): NewEvent => ({
-  event_type: EventType.WorkflowTaskCompleted,
-  attributes: { last_seen_event_id: lastSeen, worker_name: 'w', attempt: 1 },
-});
-const scheduled = (id: number, name: string): NewEvent => ({
-  event_type: EventType.ActivityTaskScheduled,
-  attributes: {
-    activity_id: id,
-    activity_name: name,
-    input: [],
-    start_to_close_timeout_ms: 300000,
-    schedule_to_start_timeout_ms: 0,
-    schedule_to_close_timeout_ms: 0,
-    heartbeat_timeout_ms: 0,
-    retry,
-  },
-});
-const completed = (scheduledEventId: number, id: number, result: string): NewEvent => ({
-  event_type: EventType.ActivityTaskCompleted,
-  attributes: { scheduled_event_id: scheduledEventId, activity_id: id, attempt: 1, result },
-});
-const marker = (markerName: string, details: unknown): NewEvent => ({
-  event_type: EventType.MarkerRecorded,
-  attributes: { marker_name: markerName, details: details as never },
-});
+const started = (name: string) => startedWith(null, name, 'run-1');
 
 function runOf(workflow: Type, runId = 'run-1'): WorkflowRun {
   const registry = new WorkflowRegistry();
@@ -148,7 +116,7 @@ describe('deterministic helpers', () => {
       started('clock'), // 1 at :00
       taskCompleted(1), // 2
       scheduled(1, 'charge'), // 3
-      { ...completed(3, 1, 'charged'), at: 30 }, // 4 at :30
+      { ...completed(3, 1, 'charged'), at: at(30) }, // 4 at :30
     );
     const first = await replayWorkflowTask(runOf(ClockWorkflow), recorded);
     const second = await replayWorkflowTask(runOf(ClockWorkflow), recorded);

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
-import { CommandType, EventType, type HistoryEvent, type NewEvent, type RetryPolicyWire } from '#workflows/protocol';
+import { CommandType, EventType } from '#workflows/protocol';
 import { Activity } from '../decorators/activity.decorator.js';
 import { WorkflowRegistry, noHandlers, type WorkflowDefinition } from '../discovery/workflow-registry.js';
 import { ActivityFailure } from '../errors/activity-failure.js';
 import { NonDeterminismError } from '../errors/non-determinism.error.js';
+import { RETRY, completed, history, scheduled, started, taskCompleted } from '../testing/history.builders.js';
 import { withOptions } from './activity-proxy.js';
 import { replayWorkflowTask } from './workflow-replayer.js';
 import { WorkflowRun } from './workflow-run.js';
@@ -47,44 +48,6 @@ class CatchingWorkflow {
   }
 }
 
-const retry: RetryPolicyWire = {
-  initial_interval_ms: 1000,
-  backoff_coefficient: 2,
-  maximum_interval_ms: 100000,
-  maximum_attempts: 0,
-  non_retryable_error_types: [],
-};
-
-function history(...events: NewEvent[]): HistoryEvent[] {
-  return events.map((event, index) => ({ ...event, event_id: index + 1, event_timestamp: '2026-01-01T00:00:00.000Z' }) as HistoryEvent);
-}
-
-const started = (input: unknown): NewEvent => ({
-  event_type: EventType.WorkflowExecutionStarted,
-  attributes: { workflow_name: 'wf', deployment_name: null, input: input as never, run_id: 'r1' },
-});
-const taskCompleted = (lastSeen: number): NewEvent => ({
-  event_type: EventType.WorkflowTaskCompleted,
-  attributes: { last_seen_event_id: lastSeen, worker_name: 'w', attempt: 1 },
-});
-const scheduled = (id: number, name: string, input: unknown[]): NewEvent => ({
-  event_type: EventType.ActivityTaskScheduled,
-  attributes: {
-    activity_id: id,
-    activity_name: name,
-    input: input as never,
-    start_to_close_timeout_ms: 300000,
-    schedule_to_start_timeout_ms: 0,
-    schedule_to_close_timeout_ms: 0,
-    heartbeat_timeout_ms: 0,
-    retry,
-  },
-});
-const completed = (scheduledEventId: number, id: number, result: unknown): NewEvent => ({
-  event_type: EventType.ActivityTaskCompleted,
-  attributes: { scheduled_event_id: scheduledEventId, activity_id: id, attempt: 1, result: result as never },
-});
-
 function runOf(metatype: WorkflowDefinition['metatype']): WorkflowRun {
   const registry = new WorkflowRegistry();
   registry.addActivity({ name: 'first', provider: Steps, methodName: 'first', options: {}, isStatic: true });
@@ -106,7 +69,7 @@ describe('replayWorkflowTask', () => {
         schedule_to_start_timeout_ms: 0,
         schedule_to_close_timeout_ms: 0,
         heartbeat_timeout_ms: 0,
-        retry,
+        retry: RETRY,
       },
     ]);
   });

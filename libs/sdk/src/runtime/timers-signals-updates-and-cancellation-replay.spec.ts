@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Injectable, type Type } from '@nestjs/common';
 import { z } from 'zod';
-import { CommandType, EventType, type HistoryEvent, type NewEvent, type RetryPolicyWire } from '#workflows/protocol';
+import { CommandType, EventType, type NewEvent } from '#workflows/protocol';
 import { Activity } from '../decorators/activity.decorator.js';
 import { Query, Signal, Update } from '../decorators/handler.decorators.js';
 import { Run } from '../decorators/run.decorator.js';
@@ -13,6 +13,7 @@ import { NonDeterminismError } from '../errors/non-determinism.error.js';
 import { WorkflowContext } from './workflow-context.js';
 import { replayWorkflowTask } from './workflow-replayer.js';
 import { WorkflowRun } from './workflow-run.js';
+import { history, scheduled, signaled, started, taskCompleted, timerCanceled, timerFired, timerStarted } from '../testing/history.builders.js';
 
 @Injectable()
 class Shop {
@@ -99,56 +100,6 @@ class CompensatingWorkflow {
     }
   }
 }
-
-const retry: RetryPolicyWire = {
-  initial_interval_ms: 1000,
-  backoff_coefficient: 2,
-  maximum_interval_ms: 100000,
-  maximum_attempts: 0,
-  non_retryable_error_types: [],
-};
-
-function history(...events: NewEvent[]): HistoryEvent[] {
-  return events.map((event, index) => ({ ...event, event_id: index + 1, event_timestamp: '2026-01-01T00:00:00.000Z' }) as HistoryEvent);
-}
-
-const started = (input: unknown): NewEvent => ({
-  event_type: EventType.WorkflowExecutionStarted,
-  attributes: { workflow_name: 'approval', deployment_name: null, input: input as never, run_id: 'r1' },
-});
-const taskCompleted = (lastSeen: number): NewEvent => ({
-  event_type: EventType.WorkflowTaskCompleted,
-  attributes: { last_seen_event_id: lastSeen, worker_name: 'w', attempt: 1 },
-});
-const timerStarted = (timerId: number, durationMs: number): NewEvent => ({
-  event_type: EventType.TimerStarted,
-  attributes: { timer_id: timerId, duration_ms: durationMs, fire_at: '2026-01-01T01:00:00.000Z' },
-});
-const timerFired = (timerId: number, startedEventId: number): NewEvent => ({
-  event_type: EventType.TimerFired,
-  attributes: { timer_id: timerId, started_event_id: startedEventId },
-});
-const timerCanceled = (timerId: number, startedEventId: number): NewEvent => ({
-  event_type: EventType.TimerCanceled,
-  attributes: { timer_id: timerId, started_event_id: startedEventId },
-});
-const signaled = (name: string, input: unknown): NewEvent => ({
-  event_type: EventType.WorkflowExecutionSignaled,
-  attributes: { signal_name: name, input: input as never },
-});
-const scheduled = (id: number, name: string, input: unknown[]): NewEvent => ({
-  event_type: EventType.ActivityTaskScheduled,
-  attributes: {
-    activity_id: id,
-    activity_name: name,
-    input: input as never,
-    start_to_close_timeout_ms: 300000,
-    schedule_to_start_timeout_ms: 0,
-    schedule_to_close_timeout_ms: 0,
-    heartbeat_timeout_ms: 0,
-    retry,
-  },
-});
 
 function runOf(workflow: Type): WorkflowRun {
   const registry = new WorkflowRegistry();

@@ -1,11 +1,18 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
-import { CommandType, EventType, type HistoryEvent, type NewEvent, type RetryPolicyWire, type WorkflowTaskWire } from '#workflows/protocol';
+import { CommandType, type NewEvent, type WorkflowTaskWire } from '#workflows/protocol';
 import { Activity } from '../decorators/activity.decorator.js';
 import { Run } from '../decorators/run.decorator.js';
 import { Workflow } from '../decorators/workflow.decorator.js';
 import { addActivityProvider, addWorkflowClass } from '../discovery/registry.builder.js';
 import { WorkflowRegistry } from '../discovery/workflow-registry.js';
+import {
+  completed as completedActivity,
+  history,
+  scheduled as scheduledActivity,
+  started as startedWith,
+  taskCompleted,
+} from '../testing/history.builders.js';
 import { WorkflowTaskExecutor } from './workflow-task.executor.js';
 
 @Injectable()
@@ -28,33 +35,12 @@ class CountingWorkflow {
   }
 }
 
-const retry: RetryPolicyWire = { initial_interval_ms: 1000, backoff_coefficient: 2, maximum_interval_ms: 100000, maximum_attempts: 0, non_retryable_error_types: [] };
-const started: NewEvent = { event_type: EventType.WorkflowExecutionStarted, attributes: { workflow_name: 'counting', deployment_name: null, input: null, run_id: 'r1' } };
-const taskCompleted = (lastSeen: number, worker = 'w'): NewEvent => ({
-  event_type: EventType.WorkflowTaskCompleted,
-  attributes: { last_seen_event_id: lastSeen, worker_name: worker, attempt: 1 },
-});
-const scheduled = (id: number): NewEvent => ({
-  event_type: EventType.ActivityTaskScheduled,
-  attributes: {
-    activity_id: id,
-    activity_name: 'step',
-    input: [id],
-    start_to_close_timeout_ms: 300000,
-    schedule_to_start_timeout_ms: 0,
-    schedule_to_close_timeout_ms: 0,
-    heartbeat_timeout_ms: 0,
-    retry,
-  },
-});
-const completed = (scheduledEventId: number, id: number): NewEvent => ({
-  event_type: EventType.ActivityTaskCompleted,
-  attributes: { scheduled_event_id: scheduledEventId, activity_id: id, attempt: 1, result: id },
-});
+const started = startedWith(null, 'counting');
+const scheduled = (id: number) => scheduledActivity(id, 'step', [id]);
+const completed = (scheduledEventId: number, id: number) => completedActivity(scheduledEventId, id, id);
 
-function task(history: NewEvent[], attempt = 1): WorkflowTaskWire {
-  const numbered = history.map((event, index) => ({ ...event, event_id: index + 1, event_timestamp: '2026-01-01T00:00:00.000Z' }) as HistoryEvent);
-  return { kind: 'workflow', task_token: `w1.${attempt}`, execution_id: 'e1', run_id: 'r1', workflow_name: 'counting', attempt, history: numbered };
+function task(events: NewEvent[], attempt = 1): WorkflowTaskWire {
+  return { kind: 'workflow', task_token: `w1.${attempt}`, execution_id: 'e1', run_id: 'r1', workflow_name: 'counting', attempt, history: history(...events) };
 }
 
 function executor(maxCachedWorkflows: number): WorkflowTaskExecutor {
