@@ -33,4 +33,19 @@ describe('a sticky workflow task its holder does not take', () => {
     matcher.close();
     await other;
   });
+
+  it('does not wake its holder again when it stops being sticky: the holder could always take it', async () => {
+    const claims: string[] = [];
+    const store = { claimTasks: (claim: { workerId: string }) => (claims.push(claim.workerId), Promise.resolve([])) } as unknown as Store;
+    const matcher = new TaskMatcher(store, { now: () => Date.now() });
+    const params = { maxWorkflowTasks: 1, maxActivityTasks: 0, waitMs: 5_000, leaseMs: 30_000, workflowTaskTimeoutMs: 10_000 };
+    const holder = matcher.poll({ ...params, session: session('holder') });
+    await new Promise((resolve) => setImmediate(resolve));
+    matcher.notify('default', [{ kind: 'workflow', name: 'greet', deploymentName: null, visibleAt: Date.now(), sticky: { workerId: 'holder', until: Date.now() + 50 } }]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Its first claim, and the one it was woken for: no third claim at the sticky time.
+    expect(claims).toEqual(['holder', 'holder']);
+    matcher.close();
+    await holder;
+  });
 });

@@ -27,6 +27,8 @@ const MAX_TIMER_MS = 3_600_000;
 interface DelayedTask {
   namespace: string;
   task: CreatedTask;
+  /** A sticky task's holder: its polls are not woken again when the task stops being sticky (they could always take it). */
+  skipWorkerId?: string;
 }
 
 /**
@@ -152,13 +154,13 @@ export class TaskMatcher implements OnModuleDestroy {
    * Wakes the oldest waiter that can take the task, preferring sessions that look live: a
    * session that stopped heartbeating cannot lease it, and waking it would lose the wake-up.
    */
-  private wakeOne(namespace: string, task: CreatedTask): void {
+  private wakeOne(namespace: string, task: CreatedTask, skipWorkerId?: string): void {
     const set = this.waiters.get(namespace);
     if (!set) return;
     const now = this.clock.now();
     let fallback: TaskWaiter | null = null;
     for (const waiter of set) {
-      if (waiter.settled || !waiter.canTake(task)) continue;
+      if (waiter.settled || !waiter.canTake(task) || waiter.capacity.session.workerId === skipWorkerId) continue;
       if (waiter.isLive(now)) {
         waiter.settle('woken');
         return;
@@ -181,11 +183,13 @@ export class TaskMatcher implements OnModuleDestroy {
       break;
     }
     const { sticky: _, ...anyWorker } = task;
-    this.delay({ namespace, task: { ...anyWorker, visibleAt: sticky.until } });
+    this.delay({ namespace, task: { ...anyWorker, visibleAt: sticky.until }, skipWorkerId: sticky.workerId });
   }
 
   private delay(entry: DelayedTask): void {
-    const index = this.delayed.findIndex((other) => other.task.visibleAt > entry.task.visibleAt);
+    // Most entries come due after every other (sticky times, backoffs from now): append without a scan.
+    const last = this.delayed[this.delayed.length - 1];
+    const index = last && last.task.visibleAt <= entry.task.visibleAt ? -1 : this.delayed.findIndex((other) => other.task.visibleAt > entry.task.visibleAt);
     if (index === -1) this.delayed.push(entry);
     else this.delayed.splice(index, 0, entry);
     if (index === 0 || this.delayed.length === 1) this.armDelayTimer();
@@ -206,7 +210,7 @@ export class TaskMatcher implements OnModuleDestroy {
     let due = 0;
     while (due < this.delayed.length && this.delayed[due]!.task.visibleAt <= now) due++;
     const released = this.delayed.splice(0, due);
-    for (const { namespace, task } of released) this.wakeOne(namespace, task);
+    for (const { namespace, task, skipWorkerId } of released) this.wakeOne(namespace, task, skipWorkerId);
     this.armDelayTimer();
   }
 
