@@ -8,6 +8,7 @@ import { TasksController } from './api/tasks.controller.js';
 import { WorkersController } from './api/workers.controller.js';
 import { WorkflowsController } from './api/workflows.controller.js';
 import { ApiKeysService } from './auth/api-keys.service.js';
+import { ChildWorkflowStarts } from './executions/child-workflow.starts.js';
 import { ExecutionsService } from './executions/executions.service.js';
 import { HistoryStreamService } from './executions/history-stream.service.js';
 import { ExecutionActionsService } from './interactions/execution-actions.service.js';
@@ -65,6 +66,7 @@ export class PlatformModule implements OnApplicationShutdown {
         TransitionPublisher,
         JsonSchemaCompiler,
         PayloadValidator,
+        ChildWorkflowStarts,
         ExecutionsService,
         HistoryStreamService,
         ExecutionActionsService,

@@ -30,7 +30,10 @@ const state: RunCommandState = {
     ['u1', { acceptedEventId: 7, completed: false }],
     ['u0', { acceptedEventId: 2, completed: true }],
   ]),
+  children: new Map([[1, { initiatedEventId: 3, executionId: 'child-1' }]]),
 };
+const startChild = (childId: number, fields: Record<string, unknown> = {}): Command =>
+  ({ type: CommandType.StartChildWorkflow, child_id: childId, workflow_name: 'Child', execution_id: `child-${childId}`, input: { n: childId }, ...fields }) as Command;
 
 function rejection(commands: Command[], run: RunCommandState = noState): PlatformError {
   try {
@@ -95,7 +98,7 @@ describe('planWorkflowTaskCompletion', () => {
   it('plans a cancelled close from CANCEL_WORKFLOW', () => {
     const plan = planWorkflowTaskCompletion({ ...base, commands: [{ type: CommandType.CancelWorkflow, reason: 'asked' }] });
     expect(plan.events[1]).toEqual({ event_type: EventType.WorkflowExecutionCanceled, attributes: { reason: 'asked' } });
-    expect(plan.close).toEqual({ status: ExecutionStatus.Canceled, result: null, failure: null });
+    expect(plan.close).toEqual({ status: ExecutionStatus.Canceled, result: null, failure: null, reason: 'asked' });
   });
 
   it('starts a timer due its duration after now, numbered as its TIMER_STARTED event', () => {
@@ -154,6 +157,33 @@ describe('planWorkflowTaskCompletion', () => {
     });
   });
 
+  it('initiates a child with the TERMINATE policy by default, numbered as its START_CHILD_WORKFLOW_EXECUTION_INITIATED event', () => {
+    const plan = planWorkflowTaskCompletion({ ...base, commands: [schedule(1), startChild(2)] });
+    expect(plan.events[2]).toEqual({
+      event_type: EventType.StartChildWorkflowExecutionInitiated,
+      attributes: { child_id: 2, workflow_name: 'Child', execution_id: 'child-2', input: { n: 2 }, parent_close_policy: 'TERMINATE', deployment_name: null },
+    });
+    expect(plan.children).toEqual([{ command: { ...startChild(2), parent_close_policy: 'TERMINATE' }, initiatedEventId: 10 }]);
+  });
+
+  it('keeps the parent close policy and deployment a child names', () => {
+    const plan = planWorkflowTaskCompletion({ ...base, commands: [startChild(2, { parent_close_policy: 'ABANDON', deployment_name: 'blue' })] });
+    expect(plan.events[1]!.attributes).toMatchObject({ parent_close_policy: 'ABANDON', deployment_name: 'blue' });
+  });
+
+  it('asks a child the run started, or one started in the same completion, to cancel', () => {
+    const plan = planWorkflowTaskCompletion({
+      ...base,
+      run: state,
+      commands: [startChild(2), { type: CommandType.RequestCancelChildWorkflow, child_id: 1 }, { type: CommandType.RequestCancelChildWorkflow, child_id: 2 }],
+    });
+    expect(plan.events.slice(2)).toEqual([
+      { event_type: EventType.ChildWorkflowExecutionCancelRequested, attributes: { child_id: 1, initiated_event_id: 3, execution_id: 'child-1' } },
+      { event_type: EventType.ChildWorkflowExecutionCancelRequested, attributes: { child_id: 2, initiated_event_id: 9, execution_id: 'child-2' } },
+    ]);
+    expect(plan.childCancels.map((cancel) => cancel.childId)).toEqual([1, 2]);
+  });
+
   const timer = (timerId: number, durationMs = 10): Command => ({ type: CommandType.StartTimer, timer_id: timerId, duration_ms: durationMs });
   const completeUpdate = (updateId: string): Command => ({ type: CommandType.CompleteUpdate, update_id: updateId, result: 1, failure: null });
   it.each([
@@ -172,6 +202,13 @@ describe('planWorkflowTaskCompletion', () => {
     ['the completion of an update never accepted', [completeUpdate('nope')], "commands[0] completes update 'nope', which the run never accepted"],
     ['the completion of a completed update', [completeUpdate('u0')], "commands[0] completes update 'u0' again"],
     ['an update completed twice in one completion', [completeUpdate('u1'), completeUpdate('u1')], "commands[1] completes update 'u1' again"],
+    ['a child id the run already used', [startChild(1)], 'commands[0] reuses child_id 1'],
+    ['a child id of 0', [startChild(0)], 'commands[0] has child_id 0'],
+    ['a child without a workflow name', [startChild(2, { workflow_name: '' })], 'commands[0] workflow_name must not be empty'],
+    ['a child without an execution id', [startChild(2, { execution_id: 7 })], 'commands[0] execution_id must be a string'],
+    ['a child with an unknown parent close policy', [startChild(2, { parent_close_policy: 'KEEP' })], "commands[0] has parent_close_policy 'KEEP'"],
+    ['a child with an empty deployment', [startChild(2, { deployment_name: '' })], 'commands[0] deployment_name must not be empty'],
+    ['the cancellation of a child never started', [{ type: CommandType.RequestCancelChildWorkflow, child_id: 5 }], 'commands[0] cancels child_id 5, which the run never started'],
   ])('rejects %s with WF_REQUEST_INVALID naming the index', (_what, commands, detail) => {
     const error = rejection(commands as Command[], state);
     expect(error).toBeInstanceOf(PlatformError);

@@ -3,15 +3,21 @@ import {
   ErrorCode,
   EventType,
   ExecutionStatus,
+  ParentClosePolicy,
   PlatformFailureType,
+  idProblem,
   type Command,
   type Failure,
   type JsonValue,
   type NewEvent,
   type ScheduleActivityCommand,
+  type StartChildWorkflowCommand,
 } from '#workflows/protocol';
 import { randomUUID } from 'node:crypto';
 import { PlatformError } from '../errors/platform.error.js';
+
+/** The parent close policies a `START_CHILD_WORKFLOW` may name. */
+const PARENT_CLOSE_POLICIES: ReadonlySet<string> = new Set(Object.values(ParentClosePolicy));
 
 /** The latest instant a `Date` holds: a timer may not fire after it (its `fire_at` would not print). */
 const MAX_DATE_MS = 8.64e15;
@@ -36,6 +42,14 @@ export interface RunCommandState {
   timers: ReadonlyMap<number, StartedTimer>;
   /** Accepted updates by update id: at least those the commands complete. */
   updates: ReadonlyMap<string, AcceptedUpdate>;
+  /** Addition (issue 6): child workflows the run initiated, by child id. */
+  children?: ReadonlyMap<number, InitiatedChild>;
+}
+
+/** A child workflow the run initiated: its `START_CHILD_WORKFLOW_EXECUTION_INITIATED` event and its execution id. */
+export interface InitiatedChild {
+  initiatedEventId: number;
+  executionId: string;
 }
 
 /** What a workflow task's completion is planned from. */
@@ -71,6 +85,19 @@ export interface PlannedTimer {
   fireAt: number;
 }
 
+/** A child workflow to start: its command (policy resolved) and its `START_CHILD_WORKFLOW_EXECUTION_INITIATED` event's id. */
+export interface PlannedChild {
+  command: StartChildWorkflowCommand & { parent_close_policy: ParentClosePolicy };
+  initiatedEventId: number;
+}
+
+/** A child workflow the workflow asked to cancel. */
+export interface PlannedChildCancel {
+  childId: number;
+  initiatedEventId: number;
+  executionId: string;
+}
+
 /** An activity the workflow asked to stop. */
 export interface PlannedActivityCancel {
   activityId: number;
@@ -82,6 +109,8 @@ export interface PlannedClose {
   status: typeof ExecutionStatus.Completed | typeof ExecutionStatus.Failed | typeof ExecutionStatus.Canceled | typeof ExecutionStatus.ContinuedAsNew;
   result: JsonValue | null;
   failure: Failure | null;
+  /** Set with `CANCELED`: the reason the workflow gave. */
+  reason?: string | null;
   /** Set with `CONTINUED_AS_NEW`: the run that starts, under the same execution id. */
   continueAsNew?: PlannedContinuation;
 }
@@ -103,6 +132,10 @@ export interface WorkflowTaskPlan {
   canceledTimerIds: number[];
   /** Activities the workflow asked to stop, in command order. */
   activityCancels: PlannedActivityCancel[];
+  /** Child workflows to start, in command order. */
+  children: PlannedChild[];
+  /** Child workflows to ask to cancel, in command order. */
+  childCancels: PlannedChildCancel[];
   close: PlannedClose | null;
 }
 
@@ -111,10 +144,11 @@ export interface WorkflowTaskPlan {
  * first, then one per command in order), the activity tasks and timers to queue, the timers
  * and activities to cancel, and the run's closing. Pure, so that every store engine plans
  * completions the same way. Throws `WF_REQUEST_INVALID` naming the command index for an unknown
- * type, a reused activity or timer id, a timer duration that is not a positive integer, a
- * cancellation of a timer never started (or already cancelled) or of an activity never
- * scheduled, a completion of an update never accepted (or already completed), or a command
- * after a closing one.
+ * type, a reused activity, timer or child id, a timer duration that is not a positive integer, a
+ * cancellation of a timer never started (or already cancelled), of an activity never scheduled
+ * or of a child never started, a child with an invalid workflow name, execution id, deployment or
+ * parent close policy, a completion of an update never accepted (or already completed), or a
+ * command after a closing one.
  */
 export function planWorkflowTaskCompletion(input: WorkflowTaskPlanInput): WorkflowTaskPlan {
   const events: NewEvent[] = [
@@ -128,10 +162,11 @@ export function planWorkflowTaskCompletion(input: WorkflowTaskPlanInput): Workfl
       },
     },
   ];
-  const plan: WorkflowTaskPlan = { events, activities: [], timers: [], canceledTimerIds: [], activityCancels: [], close: null };
+  const plan: WorkflowTaskPlan = { events, activities: [], timers: [], canceledTimerIds: [], activityCancels: [], children: [], childCancels: [], close: null };
   const activities = new Map(input.run.activities);
   const timers = new Map(input.run.timers);
   const updates = new Map(input.run.updates);
+  const children = new Map(input.run.children ?? []);
   const nextEventId = () => input.firstEventId + events.length;
 
   input.commands.forEach((command, index) => {
@@ -214,9 +249,49 @@ export function planWorkflowTaskCompletion(input: WorkflowTaskPlanInput): Workfl
         events.push({ event_type: EventType.WorkflowExecutionFailed, attributes: { failure: command.failure } });
         return;
       case CommandType.CancelWorkflow:
-        plan.close = { status: ExecutionStatus.Canceled, result: null, failure: null };
+        plan.close = { status: ExecutionStatus.Canceled, result: null, failure: null, reason: command.reason };
         events.push({ event_type: EventType.WorkflowExecutionCanceled, attributes: { reason: command.reason } });
         return;
+      case CommandType.StartChildWorkflow: {
+        if (!Number.isSafeInteger(command.child_id) || command.child_id < 1) {
+          throw invalid(`has child_id ${String(command.child_id)}: it must be an integer of at least 1`);
+        }
+        if (children.has(command.child_id)) throw invalid(`reuses child_id ${command.child_id}`);
+        const nameProblem = idProblem(command.workflow_name);
+        if (nameProblem) throw invalid(`workflow_name ${nameProblem}`);
+        const idProblemText = idProblem(command.execution_id);
+        if (idProblemText) throw invalid(`execution_id ${idProblemText}`);
+        const deploymentName = command.deployment_name ?? null;
+        const deploymentProblem = deploymentName === null ? null : idProblem(deploymentName);
+        if (deploymentProblem) throw invalid(`deployment_name ${deploymentProblem}`);
+        const policy = command.parent_close_policy ?? ParentClosePolicy.Terminate;
+        if (!PARENT_CLOSE_POLICIES.has(policy)) {
+          throw invalid(`has parent_close_policy '${String(policy)}': it must be one of ${[...PARENT_CLOSE_POLICIES].join(', ')}`);
+        }
+        const initiatedEventId = nextEventId();
+        children.set(command.child_id, { initiatedEventId, executionId: command.execution_id });
+        plan.children.push({ command: { ...command, parent_close_policy: policy }, initiatedEventId });
+        events.push({
+          event_type: EventType.StartChildWorkflowExecutionInitiated,
+          attributes: {
+            child_id: command.child_id,
+            workflow_name: command.workflow_name,
+            execution_id: command.execution_id,
+            input: command.input ?? null,
+            parent_close_policy: policy,
+            deployment_name: deploymentName,
+          },
+        });
+        return;
+      }
+      case CommandType.RequestCancelChildWorkflow: {
+        const child = children.get(command.child_id);
+        if (!child) throw invalid(`cancels child_id ${String(command.child_id)}, which the run never started`);
+        const ids = { child_id: command.child_id, initiated_event_id: child.initiatedEventId, execution_id: child.executionId };
+        plan.childCancels.push({ childId: command.child_id, initiatedEventId: child.initiatedEventId, executionId: child.executionId });
+        events.push({ event_type: EventType.ChildWorkflowExecutionCancelRequested, attributes: ids });
+        return;
+      }
       case CommandType.RecordMarker:
         events.push({ event_type: EventType.MarkerRecorded, attributes: { marker_name: command.marker_name, details: command.details } });
         return;

@@ -42,9 +42,10 @@ export class TransitionPublisher implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Wakes pollers for the created tasks, the sweep for durable timers, and the waits on a closed execution. */
-  publish(namespace: string, outcome: { tasks: readonly CreatedTask[]; closed?: TransitionOutcome['closed'] }): void {
+  publish(namespace: string, outcome: { tasks: readonly CreatedTask[]; closed?: TransitionOutcome['closed']; alsoClosed?: TransitionOutcome['alsoClosed'] }): void {
     this.matcher.notify(namespace, outcome.tasks);
     for (const task of outcome.tasks) if (task.kind === 'timer') this.alarm.wakeAt(task.visibleAt);
     if (outcome.closed) this.waiters.notify(namespace, outcome.closed.executionId, 'close');
+    for (const closed of outcome.alsoClosed ?? []) this.waiters.notify(namespace, closed.executionId, 'close');
   }
 }

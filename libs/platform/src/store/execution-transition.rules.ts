@@ -9,7 +9,8 @@ import {
   type NewEvent,
 } from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
-import type { AcceptedUpdate, PlannedContinuation, RunCommandState, StartedTimer } from '../executions/workflow-task.planner.js';
+import { parentAttributes } from './child-workflow.rules.js';
+import type { AcceptedUpdate, InitiatedChild, PlannedContinuation, RunCommandState, StartedTimer } from '../executions/workflow-task.planner.js';
 import type { AcceptUpdateParams, ExecutionActionParams, HistoryLimits, StartExecutionParams, UpdateOutcome } from './store.interface.js';
 import type { ExecutionRow } from './store.rows.js';
 
@@ -20,9 +21,14 @@ import type { ExecutionRow } from './store.rows.js';
  */
 
 /** The event types whose rows {@link runCommandState} reads (an update is looked up by its id). */
-export const COMMAND_STATE_EVENT_TYPES: readonly string[] = [EventType.ActivityTaskScheduled, EventType.TimerStarted, EventType.TimerCanceled];
+export const COMMAND_STATE_EVENT_TYPES: readonly string[] = [
+  EventType.ActivityTaskScheduled,
+  EventType.TimerStarted,
+  EventType.TimerCanceled,
+  EventType.StartChildWorkflowExecutionInitiated,
+];
 
-/** A history row as {@link runCommandState} reads it: `attributes` is only needed for timers. */
+/** A history row as {@link runCommandState} reads it: `attributes` is only needed for timers and children. */
 export interface CommandStateRow {
   event_id: number;
   event_type: string;
@@ -46,16 +52,17 @@ export function startEvents(params: StartExecutionParams): NewEvent[] {
   return params.signal ? [started, signaledEvent(params.signal.name, params.signal.input)] : [started];
 }
 
-/** The first event of a run that continues `previousRunId` as new: `WORKFLOW_EXECUTION_STARTED`. */
-export function continuedStartEvent(previousRunId: string, deploymentName: string | null, continuation: PlannedContinuation): NewEvent {
+/** The first event of a run of `row`'s execution that continues `previousRunId` as new: `WORKFLOW_EXECUTION_STARTED` (naming the parent of a child's runs). */
+export function continuedStartEvent(previousRunId: string, row: ExecutionRow, continuation: PlannedContinuation): NewEvent {
   return {
     event_type: EventType.WorkflowExecutionStarted,
     attributes: {
       workflow_name: continuation.workflowName,
-      deployment_name: deploymentName,
+      deployment_name: row.deployment_name,
       input: continuation.input,
       run_id: continuation.runId,
       continued_from_run_id: previousRunId,
+      ...parentAttributes(row),
     },
   };
 }
@@ -98,8 +105,8 @@ export function signaledEvent(signalName: string, input: JsonValue | null): NewE
 }
 
 /** `WORKFLOW_EXECUTION_CANCEL_REQUESTED`. */
-export function cancelRequestedEvent(params: ExecutionActionParams): NewEvent {
-  return { event_type: EventType.WorkflowExecutionCancelRequested, attributes: { reason: params.reason } };
+export function cancelRequestedEvent(reason: string | null): NewEvent {
+  return { event_type: EventType.WorkflowExecutionCancelRequested, attributes: { reason } };
 }
 
 /** `WORKFLOW_EXECUTION_TERMINATED`. */
@@ -117,6 +124,8 @@ export interface RunClose {
   status: ExecutionStatus;
   result: JsonValue | null;
   failure: Failure | null;
+  /** Why it was cancelled or terminated, as recorded (a parent learns it of its child). */
+  reason?: string | null;
 }
 
 /** How a termination closes the run: no result, no failure (no workflow code ran). */
@@ -137,12 +146,13 @@ export function checkRunning(row: ExecutionRow): void {
 
 /**
  * What a run's history says about the ids its next commands may name: scheduled activities and
- * started timers from `rows` (of {@link COMMAND_STATE_EVENT_TYPES}), accepted updates from
- * `updateRows`.
+ * started timers and initiated children from `rows` (of {@link COMMAND_STATE_EVENT_TYPES}),
+ * accepted updates from `updateRows`.
  */
 export function runCommandState(rows: readonly CommandStateRow[], updateRows: readonly UpdateEventRow[]): RunCommandState {
   const activities = new Map<number, number>();
   const timers = new Map<number, StartedTimer>();
+  const children = new Map<number, InitiatedChild>();
   for (const row of rows) {
     if (row.event_type === EventType.ActivityTaskScheduled) {
       activities.set(row.activity_id!, row.event_id);
@@ -153,9 +163,12 @@ export function runCommandState(rows: readonly CommandStateRow[], updateRows: re
       const attributes = JSON.parse(row.attributes!) as EventAttributes[typeof EventType.TimerCanceled];
       const timer = timers.get(attributes.timer_id);
       if (timer) timer.canceled = true;
+    } else if (row.event_type === EventType.StartChildWorkflowExecutionInitiated) {
+      const attributes = JSON.parse(row.attributes!) as EventAttributes[typeof EventType.StartChildWorkflowExecutionInitiated];
+      children.set(attributes.child_id, { initiatedEventId: row.event_id, executionId: attributes.execution_id });
     }
   }
-  return { activities, timers, updates: acceptedUpdates(updateRows) };
+  return { activities, timers, updates: acceptedUpdates(updateRows), children };
 }
 
 /** The updates a run accepted, from the rows of their events in event order. */

@@ -387,6 +387,12 @@ export interface WorkflowTaskCompletion extends TaskCaller {
   commands: Command[];
   /** Addition (issue 6): the history limits to enforce; absent, none. */
   historyLimits?: HistoryLimits;
+  /**
+   * Addition (issue 6): `START_CHILD_WORKFLOW` commands (by child id) whose child must not start,
+   * and why (the caller checked the workflow's registration and input): recorded as
+   * `START_CHILD_WORKFLOW_EXECUTION_FAILED`.
+   */
+  childStartFailures?: ReadonlyMap<number, Failure>;
 }
 
 /** A run's history limits, in events (`WORKFLOWS_HISTORY_WARN_EVENTS`, `WORKFLOWS_HISTORY_MAX_EVENTS`). */
@@ -542,6 +548,8 @@ export interface TransitionOutcome {
   tasks: CreatedTask[];
   /** Set when the transition closed the execution. */
   closed?: { executionId: string; status: ExecutionStatus };
+  /** Addition (issue 6): other executions the transition closed (children terminated by their parent's close). */
+  alsoClosed?: { executionId: string; status: ExecutionStatus }[];
   /** Set when the same token had already closed the task: a retried completion, nothing written. */
   duplicate?: boolean;
   /** Addition (issue 6): the completion left the run's history at or past the warn limit, for the first time in this run. */

@@ -1,4 +1,4 @@
-import type { ExecutionStatus, Failure, HistoryEvent, JsonValue, RetryPolicyWire } from '#workflows/protocol';
+import type { ExecutionStatus, Failure, HistoryEvent, JsonValue, ParentClosePolicy, RetryPolicyWire } from '#workflows/protocol';
 import type { CreatedTask, ExecutionRecord, WorkerSession } from './store.interface.js';
 
 /** A row of `executions`, the same in every engine (JSON kept as text, times as epoch ms). */
@@ -21,6 +21,12 @@ export interface ExecutionRow {
   history_warned?: number;
   /** The worker that answered the run's last workflow task, while it is the one to offer the next to (sticky execution). */
   sticky_worker_id?: string | null;
+  /** A child workflow's (addition, issue 6): the parent's run that started it, its `child_id` there, and that run's `START_CHILD_WORKFLOW_EXECUTION_INITIATED`. */
+  parent_run_id?: string | null;
+  parent_child_id?: number | null;
+  parent_initiated_event_id?: number | null;
+  /** What happens to the child when the parent's run closes. */
+  parent_close_policy?: ParentClosePolicy | null;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type TasksResponse,
 } from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
+import { ChildWorkflowStarts } from '../executions/child-workflow.starts.js';
 import { TaskMatcher } from '../matching/task.matcher.js';
 import { TransitionPublisher } from '../matching/transition.publisher.js';
 import type { ResolvedPlatformOptions } from '../options/platform.options.js';
@@ -35,6 +36,7 @@ export class TasksService {
     private readonly sessions: WorkerSessionsService,
     private readonly matcher: TaskMatcher,
     private readonly publisher: TransitionPublisher,
+    private readonly childStarts: ChildWorkflowStarts,
     @Inject(PLATFORM_LOGGER) private readonly logger: LoggerService | null,
   ) {}
 
@@ -98,7 +100,13 @@ export class TasksService {
       if (request.commands === undefined) throw invalid('commands is required to complete a workflow task');
       if (request.result !== undefined) throw invalid('result is not accepted for a workflow task: send a COMPLETE_WORKFLOW command');
       const historyLimits = { warnEvents: this.options.historyWarnEvents, maxEvents: this.options.historyMaxEvents };
-      outcome = await this.store.completeWorkflowTask({ ...caller, commands: request.commands, historyLimits });
+      const childStartFailures = Array.isArray(request.commands) ? await this.childStarts.failures(namespace, request.commands) : undefined;
+      outcome = await this.store.completeWorkflowTask({
+        ...caller,
+        commands: request.commands,
+        historyLimits,
+        ...(childStartFailures ? { childStartFailures } : {}),
+      });
       if (outcome.historyWarning) this.warnHistorySize(namespace, outcome.historyWarning);
     } else {
       if (request.commands !== undefined) throw invalid('commands is only accepted for a workflow task');

@@ -13,6 +13,8 @@ export const CommandType = {
   CompleteUpdate: 'COMPLETE_UPDATE',
   ContinueAsNew: 'CONTINUE_AS_NEW',
   RecordMarker: 'RECORD_MARKER',
+  StartChildWorkflow: 'START_CHILD_WORKFLOW',
+  RequestCancelChildWorkflow: 'REQUEST_CANCEL_CHILD_WORKFLOW',
 } as const;
 /** One of {@link CommandType}'s values. */
 export type CommandType = (typeof CommandType)[keyof typeof CommandType];
@@ -107,6 +109,42 @@ export interface RecordMarkerCommand {
   details: JsonValue;
 }
 
+/** What happens to a running child workflow when its parent's run closes (completes, fails, is cancelled, terminated or continues as new). */
+export const ParentClosePolicy = {
+  /** The child is terminated (the default). */
+  Terminate: 'TERMINATE',
+  /** The child is asked to cancel (`WORKFLOW_EXECUTION_CANCEL_REQUESTED`) and may clean up. */
+  RequestCancel: 'REQUEST_CANCEL',
+  /** The child runs on, on its own. */
+  Abandon: 'ABANDON',
+} as const;
+/** One of {@link ParentClosePolicy}'s values. */
+export type ParentClosePolicy = (typeof ParentClosePolicy)[keyof typeof ParentClosePolicy];
+
+/**
+ * Starts a child workflow in the same namespace: `child_id` is the workflow's own sequence number
+ * for it, `execution_id` the child's execution id. The child is started in the same transaction
+ * (`CHILD_WORKFLOW_EXECUTION_STARTED`), or its start fails (`START_CHILD_WORKFLOW_EXECUTION_FAILED`:
+ * the workflow is not registered, the input does not match its schema, the execution id is taken).
+ */
+export interface StartChildWorkflowCommand {
+  type: typeof CommandType.StartChildWorkflow;
+  child_id: number;
+  workflow_name: string;
+  execution_id: string;
+  input: JsonValue | null;
+  /** @default TERMINATE */
+  parent_close_policy?: ParentClosePolicy;
+  /** Pins the child to one deployment. @default any deployment that registered the workflow */
+  deployment_name?: string | null;
+}
+
+/** Asks a running child workflow to cancel: it gets `WORKFLOW_EXECUTION_CANCEL_REQUESTED`; the parent learns its end as usual. */
+export interface RequestCancelChildWorkflowCommand {
+  type: typeof CommandType.RequestCancelChildWorkflow;
+  child_id: number;
+}
+
 /** Any command a workflow task may answer with. */
 export type Command =
   | ScheduleActivityCommand
@@ -118,4 +156,6 @@ export type Command =
   | RequestCancelActivityCommand
   | CompleteUpdateCommand
   | ContinueAsNewCommand
-  | RecordMarkerCommand;
+  | RecordMarkerCommand
+  | StartChildWorkflowCommand
+  | RequestCancelChildWorkflowCommand;

@@ -27,6 +27,12 @@ export const PlatformFailureType = {
   UnhandledExternalEvent: 'UnhandledExternalEvent',
   /** The run's history reached the platform's hard limit (`WORKFLOWS_HISTORY_MAX_EVENTS`): it was ended; long-lived workflows continue as new. */
   HistoryLimitExceeded: 'HistoryLimitExceeded',
+  /** A child workflow could not start: no worker in the namespace registered its workflow (or not in the deployment asked for). */
+  WorkflowNotFound: 'WorkflowNotFound',
+  /** A child workflow could not start: its input does not match the workflow's registered schema. */
+  InvalidInput: 'InvalidInput',
+  /** A child workflow could not start: its execution id is taken by another execution of the namespace. */
+  WorkflowExecutionAlreadyStarted: 'WorkflowExecutionAlreadyStarted',
 } as const;
 
 /** The failure type of a cancellation, as workflows and activities see it. */

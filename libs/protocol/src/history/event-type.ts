@@ -23,6 +23,14 @@ export const EventType = {
   WorkflowExecutionUpdateCompleted: 'WORKFLOW_EXECUTION_UPDATE_COMPLETED',
   WorkflowExecutionContinuedAsNew: 'WORKFLOW_EXECUTION_CONTINUED_AS_NEW',
   MarkerRecorded: 'MARKER_RECORDED',
+  StartChildWorkflowExecutionInitiated: 'START_CHILD_WORKFLOW_EXECUTION_INITIATED',
+  StartChildWorkflowExecutionFailed: 'START_CHILD_WORKFLOW_EXECUTION_FAILED',
+  ChildWorkflowExecutionStarted: 'CHILD_WORKFLOW_EXECUTION_STARTED',
+  ChildWorkflowExecutionCompleted: 'CHILD_WORKFLOW_EXECUTION_COMPLETED',
+  ChildWorkflowExecutionFailed: 'CHILD_WORKFLOW_EXECUTION_FAILED',
+  ChildWorkflowExecutionCanceled: 'CHILD_WORKFLOW_EXECUTION_CANCELED',
+  ChildWorkflowExecutionTerminated: 'CHILD_WORKFLOW_EXECUTION_TERMINATED',
+  ChildWorkflowExecutionCancelRequested: 'CHILD_WORKFLOW_EXECUTION_CANCEL_REQUESTED',
 } as const;
 /** One of {@link EventType}'s values. */
 export type EventType = (typeof EventType)[keyof typeof EventType];

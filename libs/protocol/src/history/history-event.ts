@@ -1,5 +1,5 @@
 import type { Failure } from '../failures/failure.js';
-import type { RetryPolicyWire } from '../commands/command.js';
+import type { ParentClosePolicy, RetryPolicyWire } from '../commands/command.js';
 import { EventType } from './event-type.js';
 
 /** Any JSON value: what inputs, results and details are made of. */
@@ -14,6 +14,11 @@ export interface EventAttributes {
     run_id: string;
     /** Addition (issue 6): the run this one continues (`WORKFLOW_EXECUTION_CONTINUED_AS_NEW`), when it does. */
     continued_from_run_id?: string;
+    /** Addition (issue 6): set on a child workflow's runs: the execution and run that started it. */
+    parent_execution_id?: string;
+    parent_run_id?: string;
+    /** Addition (issue 6): the top of the tree of executions this one belongs to (its own id when it has no parent). */
+    root_execution_id?: string;
   };
   [EventType.WorkflowExecutionCompleted]: { result: JsonValue | null };
   [EventType.WorkflowExecutionFailed]: { failure: Failure };
@@ -76,6 +81,34 @@ export interface EventAttributes {
    * (`side_effect`, details `{seq, value}`) or a patch taken (`patch`, details `{patch_id, deprecated}`).
    */
   [EventType.MarkerRecorded]: { marker_name: string; details: JsonValue };
+  /** The workflow asked to start a child workflow (`START_CHILD_WORKFLOW`); `child_id` is its own sequence number for it. */
+  [EventType.StartChildWorkflowExecutionInitiated]: {
+    child_id: number;
+    workflow_name: string;
+    execution_id: string;
+    input: JsonValue | null;
+    parent_close_policy: ParentClosePolicy;
+    deployment_name: string | null;
+  };
+  /** The child could not be started: `failure.type` is `WorkflowNotFound`, `InvalidInput` or `WorkflowExecutionAlreadyStarted`. */
+  [EventType.StartChildWorkflowExecutionFailed]: ChildEventIds & { failure: Failure };
+  /** The child runs: `run_id` is its first run. */
+  [EventType.ChildWorkflowExecutionStarted]: ChildEventIds & { run_id: string };
+  /** The child ended (its last run, after any continue-as-new). */
+  [EventType.ChildWorkflowExecutionCompleted]: ChildEventIds & { run_id: string; result: JsonValue | null };
+  [EventType.ChildWorkflowExecutionFailed]: ChildEventIds & { run_id: string; failure: Failure };
+  [EventType.ChildWorkflowExecutionCanceled]: ChildEventIds & { run_id: string; reason: string | null };
+  [EventType.ChildWorkflowExecutionTerminated]: ChildEventIds & { run_id: string; reason: string | null };
+  /** The workflow asked its child to cancel (`REQUEST_CANCEL_CHILD_WORKFLOW`): the child got `WORKFLOW_EXECUTION_CANCEL_REQUESTED`. */
+  [EventType.ChildWorkflowExecutionCancelRequested]: ChildEventIds;
+}
+
+/** What ties a child workflow's events in the parent's history together. */
+export interface ChildEventIds {
+  child_id: number;
+  /** The parent's `START_CHILD_WORKFLOW_EXECUTION_INITIATED` event. */
+  initiated_event_id: number;
+  execution_id: string;
 }
 
 /** One event of one run's history, numbered from 1. */
@@ -103,6 +136,20 @@ export const RESOLUTION_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>
   EventType.WorkflowExecutionSignaled,
   EventType.WorkflowExecutionCancelRequested,
   EventType.WorkflowExecutionUpdateAccepted,
+  EventType.StartChildWorkflowExecutionFailed,
+  EventType.ChildWorkflowExecutionStarted,
+  EventType.ChildWorkflowExecutionCompleted,
+  EventType.ChildWorkflowExecutionFailed,
+  EventType.ChildWorkflowExecutionCanceled,
+  EventType.ChildWorkflowExecutionTerminated,
+]);
+
+/** The events that end a child workflow, as its parent records them. */
+export const CHILD_CLOSED_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  EventType.ChildWorkflowExecutionCompleted,
+  EventType.ChildWorkflowExecutionFailed,
+  EventType.ChildWorkflowExecutionCanceled,
+  EventType.ChildWorkflowExecutionTerminated,
 ]);
 
 /**
@@ -127,6 +174,8 @@ export const COMMAND_EVENT_TYPES: ReadonlySet<EventType> = new Set<EventType>([
   EventType.WorkflowExecutionCanceled,
   EventType.WorkflowExecutionContinuedAsNew,
   EventType.MarkerRecorded,
+  EventType.StartChildWorkflowExecutionInitiated,
+  EventType.ChildWorkflowExecutionCancelRequested,
 ]);
 
 /** Events after which a run is closed and accepts no further event. */

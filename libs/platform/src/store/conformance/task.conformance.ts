@@ -14,6 +14,7 @@ import {
   schedule,
   session,
   start, stickyWorkflowTask } from './conformance.fixtures.js';
+import { describeChildWorkflowConformance } from './child-workflow.conformance.js';
 import { describeContinueAsNewConformance } from './continue-as-new.conformance.js';
 import { describeInteractionConformance } from './interaction.conformance.js';
 import { describeLeaseExpiryConformance } from './lease-expiry.conformance.js';
@@ -333,4 +334,5 @@ export function describeTaskConformance(current: () => Store): void {
   describeInteractionConformance(() => store, s, startAndComplete);
   describeQueryConformance(() => store, s, startAndComplete);
   describeContinueAsNewConformance(() => store, s, startAndComplete);
+  describe('child workflows', () => describeChildWorkflowConformance(() => store, s));
 }

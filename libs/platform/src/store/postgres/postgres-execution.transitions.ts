@@ -2,7 +2,6 @@ import { ErrorCode, EventType, ExecutionStatus, type NewEvent } from '#workflows
 import { PlatformError } from '../../errors/platform.error.js';
 import {
   TERMINATED_CLOSE,
-  cancelRequestedEvent,
   checkRunning,
   existingExecution,
   signaledEvent,
@@ -12,6 +11,7 @@ import {
   updateOutcome,
   type UpdateEventRow,
 } from '../execution-transition.rules.js';
+import { closedOutcome } from '../child-workflow.rules.js';
 import type {
   AcceptUpdateParams,
   ExecutionActionParams,
@@ -71,12 +71,9 @@ export class PostgresExecutionTransitions {
   async requestCancel(params: ExecutionActionParams): Promise<ExternalEventOutcome> {
     const row = existingExecution(await this.writer.lockExecution(params.namespace, params.executionId), params.executionId);
     checkRunning(row);
-    const requested = await this.tx.one(
-      `SELECT 1 FROM history_events WHERE run_id = $1 AND event_type = '${EventType.WorkflowExecutionCancelRequested}' LIMIT 1`,
-      [row.run_id],
-    );
-    if (requested) return { execution: toExecutionRecord(row), appended: false, tasks: [] };
-    return this.appendExternal(row, cancelRequestedEvent(params), params.now);
+    const lastEventId = row.last_event_id;
+    const tasks = await this.writer.requestCancel(row, params.reason, params.now);
+    return { execution: toExecutionRecord(row), appended: row.last_event_id !== lastEventId, tasks };
   }
 
   /** Ends the run at once: `WORKFLOW_EXECUTION_TERMINATED`, status `TERMINATED`, its tasks closed. */
@@ -86,13 +83,8 @@ export class PostgresExecutionTransitions {
     const row = await this.writer.lockRun(found.run_id);
     checkRunning(row);
     await this.writer.append(row, [terminatedEvent(params)], params.now);
-    await this.writer.closeRun(row, TERMINATED_CLOSE, params.now);
-    return {
-      execution: toExecutionRecord(row),
-      appended: true,
-      tasks: [],
-      closed: { executionId: row.execution_id, status: ExecutionStatus.Terminated },
-    };
+    const cascade = await this.writer.closeRun(row, { ...TERMINATED_CLOSE, reason: params.reason }, params.now);
+    return { execution: toExecutionRecord(row), appended: true, ...closedOutcome(row.execution_id, ExecutionStatus.Terminated, cascade) };
   }
 
   /** Appends `WORKFLOW_EXECUTION_UPDATE_ACCEPTED` unless the run accepted that update id already. */

@@ -23,6 +23,7 @@ import {
   type CommandStateRow,
   type UpdateEventRow,
 } from '../execution-transition.rules.js';
+import { closedOutcome } from '../child-workflow.rules.js';
 import { toQueryTaskWire } from '../query-task.rules.js';
 import type {
   ActivityTaskCompletion,
@@ -127,8 +128,7 @@ export class PostgresTaskTransitions {
       const close = historyLimitClose(row.last_event_id, limits!);
       await this.writer.append(row, [failedEvent(close.failure!)], now);
       await this.writer.closeTask(task.id, now, true);
-      await this.writer.closeRun(row, close, now);
-      return { tasks: [], closed: { executionId: row.execution_id, status: close.status } };
+      return closedOutcome(row.execution_id, close.status, await this.writer.closeRun(row, close, now));
     }
     if (plan.close) {
       const unhandled = await this.tx.one<{ event_id: number; event_type: string }>(
@@ -139,11 +139,14 @@ export class PostgresTaskTransitions {
     }
     const appended = await this.writer.append(row, plan.events, now);
     await this.writer.closeTask(task.id, now, true);
+    const children = await this.writer.startChildren(row, plan.children, completion.childStartFailures, now);
     if (plan.close) {
-      await this.writer.closeRun(row, plan.close, now);
-      const closed = { executionId: row.execution_id, status: plan.close.status };
-      if (!plan.close.continueAsNew) return { tasks: [], closed };
-      return { tasks: [await this.writer.continueAsNew(row, plan.close.continueAsNew, now)], closed };
+      // A closed run accepts no event: whatever it still had queued or leased is closed, its tokens stale.
+      const cascade = await this.writer.closeRun(row, plan.close, now);
+      const outcome = closedOutcome(row.execution_id, plan.close.status, cascade);
+      outcome.tasks.unshift(...children.tasks);
+      if (plan.close.continueAsNew) outcome.tasks.push(await this.writer.continueAsNew(row, plan.close.continueAsNew, now));
+      return outcome;
     }
     // The worker that answered holds the run in memory: its next workflow tasks are offered to it first.
     await this.writer.setStickyWorker(row, completion.workerId);
@@ -155,6 +158,9 @@ export class PostgresTaskTransitions {
     for (const timer of plan.timers) tasks.push(await this.writer.queueTimerTask(row, timer));
     await this.writer.closeTimers(row.run_id, plan.canceledTimerIds, now);
     await this.writer.cancelActivities(row, plan.activityCancels, now);
+    // The children's starts are recorded after the completion's own events; the next workflow task sees them.
+    await this.writer.append(row, children.events, now);
+    tasks.push(...children.tasks, ...(await this.writer.cancelChildren(row, plan.childCancels, now)));
     const resolvedMeanwhile = await this.tx.one(
       'SELECT 1 FROM history_events WHERE run_id = $1 AND event_id > $2 AND event_type = ANY($3) LIMIT 1',
       [row.run_id, lastSeenEventId, RESOLUTION_TYPES],

@@ -139,6 +139,17 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX tasks_sticky ON tasks (sticky_worker_id) WHERE sticky_worker_id IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    description: 'child workflows: the run that started a child, its id for the child, and what happens to the child when that run closes',
+    sql: `
+      ALTER TABLE executions ADD COLUMN parent_run_id TEXT;
+      ALTER TABLE executions ADD COLUMN parent_child_id INTEGER;
+      ALTER TABLE executions ADD COLUMN parent_initiated_event_id BIGINT;
+      ALTER TABLE executions ADD COLUMN parent_close_policy TEXT CHECK (parent_close_policy IN ('TERMINATE', 'REQUEST_CANCEL', 'ABANDON'));
+      CREATE INDEX executions_children ON executions (parent_run_id) WHERE parent_run_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -372,7 +372,7 @@ export class PostgresStore implements Store {
   }
 
   /** A transition whose outcome the other nodes hear of when it commits. */
-  private transition<T extends Pick<TransitionOutcome, 'tasks' | 'closed'>>(namespace: string, work: (tx: PgTx) => Promise<T>): Promise<T> {
+  private transition<T extends Pick<TransitionOutcome, 'tasks' | 'closed' | 'alsoClosed'>>(namespace: string, work: (tx: PgTx) => Promise<T>): Promise<T> {
     return this.write(async (tx) => {
       const outcome = await work(tx);
       tx.notify(namespace, outcome);

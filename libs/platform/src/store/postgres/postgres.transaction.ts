@@ -43,9 +43,12 @@ export class PgTx {
   }
 
   /** Queues a notice for the other nodes (nothing is sent when there is nothing to wake). */
-  notify(namespace: string, outcome: { tasks: readonly CreatedTask[]; closed?: TransitionOutcome['closed'] }): void {
-    if (outcome.tasks.length === 0 && !outcome.closed) return;
-    this.notices.push({ namespace, tasks: outcome.tasks, ...(outcome.closed ? { closed: outcome.closed } : {}) });
+  notify(namespace: string, outcome: Pick<TransitionOutcome, 'tasks' | 'closed' | 'alsoClosed'>): void {
+    if (outcome.tasks.length > 0 || outcome.closed) {
+      this.notices.push({ namespace, tasks: outcome.tasks, ...(outcome.closed ? { closed: outcome.closed } : {}) });
+    }
+    // Each other execution the transition closed (a parent's close terminating its children) gets its own notice.
+    for (const closed of outcome.alsoClosed ?? []) this.notices.push({ namespace, tasks: [], closed });
   }
 
   /** The notices to send: the transitions', and the changed executions (with the first notice of their namespace). */

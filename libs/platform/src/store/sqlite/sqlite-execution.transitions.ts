@@ -1,7 +1,6 @@
 import { EventType, ExecutionStatus, type NewEvent } from '#workflows/protocol';
 import {
   TERMINATED_CLOSE,
-  cancelRequestedEvent,
   checkRunning,
   existingExecution,
   signaledEvent,
@@ -21,6 +20,7 @@ import type {
   UpdateOutcome,
 } from '../store.interface.js';
 import { toExecutionRecord, toJson, type ExecutionRow } from '../store.rows.js';
+import { closedOutcome } from '../child-workflow.rules.js';
 import type { SqliteRunWriter } from './sqlite-run.writer.js';
 import type { SqliteStatements } from './sqlite.statements.js';
 
@@ -73,11 +73,9 @@ export class SqliteExecutionTransitions {
   requestCancel(params: ExecutionActionParams): ExternalEventOutcome {
     const row = existingExecution(this.writer.execution(params.namespace, params.executionId), params.executionId);
     checkRunning(row);
-    const requested = this.statements
-      .get(`SELECT 1 FROM history_events WHERE run_id = ? AND event_type = '${EventType.WorkflowExecutionCancelRequested}' LIMIT 1`)
-      .get(row.run_id);
-    if (requested) return { execution: toExecutionRecord(row), appended: false, tasks: [] };
-    return this.appendExternal(row, cancelRequestedEvent(params), params.now);
+    const lastEventId = row.last_event_id;
+    const tasks = this.writer.requestCancel(row, params.reason, params.now);
+    return { execution: toExecutionRecord(row), appended: row.last_event_id !== lastEventId, tasks };
   }
 
   /** Ends the run at once: `WORKFLOW_EXECUTION_TERMINATED`, status `TERMINATED`, its tasks closed. */
@@ -85,13 +83,8 @@ export class SqliteExecutionTransitions {
     const row = existingExecution(this.writer.execution(params.namespace, params.executionId), params.executionId);
     checkRunning(row);
     this.writer.append(row, [terminatedEvent(params)], params.now);
-    this.writer.closeRun(row, TERMINATED_CLOSE, params.now);
-    return {
-      execution: toExecutionRecord(row),
-      appended: true,
-      tasks: [],
-      closed: { executionId: row.execution_id, status: ExecutionStatus.Terminated },
-    };
+    const cascade = this.writer.closeRun(row, { ...TERMINATED_CLOSE, reason: params.reason }, params.now);
+    return { execution: toExecutionRecord(row), appended: true, ...closedOutcome(row.execution_id, ExecutionStatus.Terminated, cascade) };
   }
 
   /** Appends `WORKFLOW_EXECUTION_UPDATE_ACCEPTED` unless the run accepted that update id already. */

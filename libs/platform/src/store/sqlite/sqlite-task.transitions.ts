@@ -26,6 +26,7 @@ import {
   type CommandStateRow,
   type UpdateEventRow,
 } from '../execution-transition.rules.js';
+import { closedOutcome } from '../child-workflow.rules.js';
 import type {
   ActivityTaskCompletion,
   ActivityTaskHeartbeat,
@@ -122,8 +123,7 @@ export class SqliteTaskTransitions {
       const close = historyLimitClose(row.last_event_id, limits!);
       this.writer.append(row, [failedEvent(close.failure!)], now);
       this.writer.closeTask(task.id, now, true);
-      this.writer.closeRun(row, close, now);
-      return { tasks: [], closed: { executionId: row.execution_id, status: close.status } };
+      return closedOutcome(row.execution_id, close.status, this.writer.closeRun(row, close, now));
     }
     if (plan.close) {
       const unhandled = this.statements
@@ -133,12 +133,14 @@ export class SqliteTaskTransitions {
     }
     const appended = this.writer.append(row, plan.events, now);
     this.writer.closeTask(task.id, now, true);
+    const children = this.writer.startChildren(row, plan.children, completion.childStartFailures, now);
     if (plan.close) {
       // A closed run accepts no event: whatever it still had queued or leased is closed, its tokens stale.
-      this.writer.closeRun(row, plan.close, now);
-      const closed = { executionId: row.execution_id, status: plan.close.status };
-      if (!plan.close.continueAsNew) return { tasks: [], closed };
-      return { tasks: [this.writer.continueAsNew(row, plan.close.continueAsNew, now)], closed };
+      const cascade = this.writer.closeRun(row, plan.close, now);
+      const outcome = closedOutcome(row.execution_id, plan.close.status, cascade);
+      outcome.tasks.unshift(...children.tasks);
+      if (plan.close.continueAsNew) outcome.tasks.push(this.writer.continueAsNew(row, plan.close.continueAsNew, now));
+      return outcome;
     }
     // The worker that answered holds the run in memory: its next workflow tasks are offered to it first.
     this.writer.setStickyWorker(row, completion.workerId);
@@ -148,6 +150,9 @@ export class SqliteTaskTransitions {
     tasks.push(...plan.timers.map((timer) => this.writer.queueTimerTask(row, timer)));
     this.writer.closeTimers(row.run_id, plan.canceledTimerIds, now);
     this.writer.cancelActivities(row, plan.activityCancels, now);
+    // The children's starts are recorded after the completion's own events; the next workflow task sees them.
+    this.writer.append(row, children.events, now);
+    tasks.push(...children.tasks, ...this.writer.cancelChildren(row, plan.childCancels, now));
     const resolvedMeanwhile = this.statements
       .get(`SELECT 1 FROM history_events WHERE run_id = ? AND event_id > ? AND event_type IN (${RESOLUTION_TYPES_SQL}) LIMIT 1`)
       .get(row.run_id, lastSeenEventId);
