@@ -1,4 +1,4 @@
-export type { Duration } from '#workflows/protocol';
+export { ParentClosePolicy, type Duration } from '#workflows/protocol';
 export { ActivityContext, type ActivityInfo } from './activity/activity-context.js';
 export { WorkflowHandle, type QueryOptions, type UpdateOptions } from './client/workflow-handle.js';
 export {
@@ -15,6 +15,7 @@ export { WorkflowsDiscoveryError } from './discovery/workflows-discovery.error.j
 export { ActivityFailure } from './errors/activity-failure.js';
 export { ApplicationFailure, type ApplicationFailureOptions } from './errors/application-failure.js';
 export { CancelledFailure } from './errors/cancelled-failure.js';
+export { ChildWorkflowFailure, StartChildWorkflowFailure } from './errors/child-workflow-failure.js';
 export { ContinueAsNew } from './errors/continue-as-new.js';
 export { NonDeterminismError } from './errors/non-determinism.error.js';
 export { WorkflowFailedError } from './errors/workflow-failed.error.js';
@@ -31,6 +32,7 @@ export {
 } from './options/workflows-options.js';
 export { runWorker, type RunWorkerOptions, type RunningWorker } from './run-worker.js';
 export { withOptions } from './runtime/activity-proxy.js';
+export { ChildWorkflowHandle, type ChildWorkflowOptions } from './runtime/child-workflow.handle.js';
 export { InvalidHistoryError, replayHistory } from './runtime/replay-history.js';
 export { PayloadSerializationError } from './runtime/payload.js';
 export { WorkflowContext } from './runtime/workflow-context.js';

@@ -54,6 +54,19 @@ describe('bad requests are answered with a named 4xx and create nothing', () => 
       },
       'commands[0].retry.backoff_coefficient is required',
     ],
+    [
+      'complete: a child with an unknown parent close policy',
+      '/v1/workflows/tasks/complete',
+      { worker_id: 'w', task_token: 'w1.1', commands: [{ type: 'START_CHILD_WORKFLOW', child_id: 1, workflow_name: 'wf', execution_id: 'c', input: null, parent_close_policy: 'KEEP' }] },
+      /^commands\[0\]\.parent_close_policy must be one of TERMINATE, REQUEST_CANCEL, ABANDON/,
+    ],
+    [
+      'complete: a child without an execution id',
+      '/v1/workflows/tasks/complete',
+      { worker_id: 'w', task_token: 'w1.1', commands: [{ type: 'START_CHILD_WORKFLOW', child_id: 1, workflow_name: 'wf', input: null }] },
+      'commands[0].execution_id is required',
+    ],
+    ['complete: a child cancellation of child 0', '/v1/workflows/tasks/complete', { worker_id: 'w', task_token: 'w1.1', commands: [{ type: 'REQUEST_CANCEL_CHILD_WORKFLOW', child_id: 0 }] }, /^commands\[0\]\.child_id must be from 1/],
     ['fail: a failure without message', '/v1/workflows/tasks/fail', { worker_id: 'w', task_token: 'a1.1', failure: { type: 'E' } }, 'failure.message is required'],
     ['fail: a deep cause of the wrong type', '/v1/workflows/tasks/fail', { worker_id: 'w', task_token: 'a1.1', failure: { type: 'E', message: 'm', cause: { type: 1, message: 'm' } } }, 'failure.cause.type must be a string, got a number'],
   ])('answers 422 naming the field for %s', async (_what, path, body, detail) => {

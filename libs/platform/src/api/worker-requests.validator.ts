@@ -1,6 +1,7 @@
 import {
   CommandType,
   Limits,
+  ParentClosePolicy,
   type Command,
   type CompleteTaskRequest,
   type Failure,
@@ -177,9 +178,12 @@ const SCHEDULE_ACTIVITY_FIELDS = [
   'retry',
 ] as const;
 
+const START_CHILD_FIELDS = ['type', 'child_id', 'workflow_name', 'execution_id', 'input', 'parent_close_policy', 'deployment_name'] as const;
+const PARENT_CLOSE_POLICIES: readonly string[] = Object.values(ParentClosePolicy);
+
 /** Validates one command of a workflow task's completion. */
 export function parseCommand(value: unknown, path: string): Command {
-  const type = JsonFields.of(value, path, [...SCHEDULE_ACTIVITY_FIELDS, 'result', 'failure', 'reason', 'timer_id', 'duration_ms', 'update_id', 'marker_name', 'details', 'workflow_name']).raw('type');
+  const type = JsonFields.of(value, path, [...SCHEDULE_ACTIVITY_FIELDS, ...START_CHILD_FIELDS, 'result', 'failure', 'reason', 'timer_id', 'duration_ms', 'update_id', 'marker_name', 'details']).raw('type');
   switch (type) {
     case CommandType.ScheduleActivity: {
       const fields = JsonFields.of(value, path, SCHEDULE_ACTIVITY_FIELDS);
@@ -245,6 +249,27 @@ export function parseCommand(value: unknown, path: string): Command {
     case CommandType.RecordMarker: {
       const fields = JsonFields.of(value, path, ['type', 'marker_name', 'details']);
       return { type, marker_name: fields.id('marker_name'), details: fields.json('details') as JsonValue };
+    }
+    case CommandType.StartChildWorkflow: {
+      const fields = JsonFields.of(value, path, START_CHILD_FIELDS);
+      const policy = fields.optionalString('parent_close_policy', 32);
+      if (policy !== undefined && !PARENT_CLOSE_POLICIES.includes(policy)) {
+        throw invalid(fields.path('parent_close_policy'), `must be one of ${PARENT_CLOSE_POLICIES.join(', ')} (got ${JSON.stringify(policy)})`);
+      }
+      const deploymentName = fields.optionalId('deployment_name');
+      return {
+        type,
+        child_id: fields.integer('child_id', 1, Number.MAX_SAFE_INTEGER),
+        workflow_name: fields.id('workflow_name'),
+        execution_id: fields.id('execution_id'),
+        input: fields.json('input') as JsonValue | null,
+        ...(policy === undefined ? {} : { parent_close_policy: policy as ParentClosePolicy }),
+        ...(deploymentName === undefined ? {} : { deployment_name: deploymentName }),
+      };
+    }
+    case CommandType.RequestCancelChildWorkflow: {
+      const fields = JsonFields.of(value, path, ['type', 'child_id']);
+      return { type, child_id: fields.integer('child_id', 1, Number.MAX_SAFE_INTEGER) };
     }
     default:
       throw invalid(`${path}.type`, `must be one of ${Object.values(CommandType).join(', ')} (got ${JSON.stringify(type)?.slice(0, 64) ?? 'nothing'})`);

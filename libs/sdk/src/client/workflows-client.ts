@@ -1,14 +1,11 @@
-import type { Type } from '@nestjs/common';
 import { ExecutionStatus, type BatchResponse, type JsonValue, type WhoAmIWire, type WorkflowDetailWire } from '#workflows/protocol';
-import type { WorkflowOptions } from '../decorators/workflow.decorator.js';
 import { toJsonPayload } from '../runtime/payload.js';
+import { workflowNameOf as workflowName, type WorkflowReference } from '../runtime/workflow-reference.js';
 import { HttpPlatformTransport } from '../transport/http-platform.transport.js';
 import type { PlatformTransport } from '../transport/platform-transport.js';
-import { WORKFLOW_METADATA } from '../workflows.constants.js';
 import { WorkflowHandle, resultOf } from './workflow-handle.js';
 
-/** A workflow to start: its registered name, or its `@Workflow()` class. */
-export type WorkflowReference = string | Type;
+export type { WorkflowReference };
 
 /** Options of {@link WorkflowsClient.start}. */
 export interface StartWorkflowOptions {
@@ -117,11 +114,4 @@ export class WorkflowsClient {
   async close(): Promise<void> {
     if (this.ownsTransport) await this.transport.close();
   }
-}
-
-function workflowName(workflow: WorkflowReference): string {
-  if (typeof workflow === 'string') return workflow;
-  const options = Reflect.getMetadata(WORKFLOW_METADATA, workflow) as WorkflowOptions | undefined;
-  if (!options) throw new TypeError(`${workflow.name} is not a @Workflow() class`);
-  return options.name ?? workflow.name;
 }

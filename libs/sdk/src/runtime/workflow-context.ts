@@ -1,6 +1,8 @@
 import type { Duration } from '#workflows/protocol';
 import { ContinueAsNew } from '../errors/continue-as-new.js';
+import type { ChildWorkflowHandle, ChildWorkflowOptions } from './child-workflow.handle.js';
 import { toJsonPayload } from './payload.js';
+import { workflowNameOf, type WorkflowReference } from './workflow-reference.js';
 import type { WorkflowInfo } from './workflow-info.js';
 
 /** What the workflow context needs from the run it belongs to. */
@@ -13,6 +15,7 @@ export interface WorkflowContextHost {
   nextRandom(): number;
   sideEffect<T>(fn: () => T): T;
   patched(patchId: string, deprecated?: boolean): boolean;
+  startChild(workflowName: string, options: ChildWorkflowOptions): Promise<ChildWorkflowHandle>;
 }
 
 /**
@@ -112,6 +115,33 @@ export class WorkflowContext {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /**
+   * Starts a child workflow (its `@Workflow()` class or registered name) and resolves with its
+   * handle once the platform started it: `(await ctx.startChild(Shipment, { input })).result()`.
+   * The child is an execution of its own (any worker that registered it runs it), with
+   * `parent_execution_id` and `root_execution_id` naming this one. Rejects with
+   * `StartChildWorkflowFailure` when it cannot start: no worker registered the workflow, its
+   * input does not match its schema, or its execution id is taken. When this run closes first,
+   * `parentClosePolicy` decides the child's fate (terminated by default). If this execution is
+   * cancelled, its running children are asked to cancel.
+   */
+  startChild<TResult = unknown>(workflow: WorkflowReference, options: ChildWorkflowOptions = {}): Promise<ChildWorkflowHandle<TResult>> {
+    try {
+      return this.host.startChild(workflowNameOf(workflow), options) as Promise<ChildWorkflowHandle<TResult>>;
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /**
+   * Starts a child workflow and waits for its result ({@link startChild}, then `result()`).
+   * Rejects with `ChildWorkflowFailure` when the child fails, is cancelled or terminated.
+   */
+  async executeChild<TResult = unknown>(workflow: WorkflowReference, options: ChildWorkflowOptions = {}): Promise<TResult> {
+    const handle = await this.startChild<TResult>(workflow, options);
+    return handle.result();
   }
 
   /** Whether the execution was asked to cancel (`handle.cancel()`); stays true once it is. */

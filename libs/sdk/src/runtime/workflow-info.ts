@@ -13,8 +13,15 @@ export interface WorkflowInfo {
    * limit ends the run (`HistoryLimitExceeded`).
    */
   continueAsNewSuggested: boolean;
+  /** The execution that started this one as a child workflow; `null` when none did. */
+  parentExecutionId: string | null;
+  /** The top of the tree of executions this one belongs to: its own id when it has no parent. */
+  rootExecutionId: string;
 }
 
-/** What a run is created with: the history figures default to `0` and `false` (a replay of a saved history). */
-export type WorkflowInfoInit = Omit<WorkflowInfo, 'historyLength' | 'continueAsNewSuggested'> &
-  Partial<Pick<WorkflowInfo, 'historyLength' | 'continueAsNewSuggested'>>;
+/**
+ * What a run is created with: the history figures default to `0` and `false` (a replay of a
+ * saved history); the parent and root are read from the history's first event.
+ */
+export type WorkflowInfoInit = Omit<WorkflowInfo, 'historyLength' | 'continueAsNewSuggested' | 'parentExecutionId' | 'rootExecutionId'> &
+  Partial<Pick<WorkflowInfo, 'historyLength' | 'continueAsNewSuggested' | 'parentExecutionId' | 'rootExecutionId'>>;

@@ -35,6 +35,8 @@ export async function replayWorkflowTask(run: WorkflowRun, history: HistoryEvent
     throw new Error('A workflow task must start with WORKFLOW_EXECUTION_STARTED');
   }
   run.loadMarkers(history);
+  const { parent_execution_id: parentExecutionId, root_execution_id: rootExecutionId } = started.attributes;
+  run.info = { ...run.info, parentExecutionId: parentExecutionId ?? null, rootExecutionId: rootExecutionId ?? run.info.executionId };
   const cuts = cutsOf(history, 1);
   const clock = new HistoryClock(history, 0);
   run.advance(clock.timeAt(cuts[0]!.lastEventId), cuts[0]!.markerIndex !== null);
@@ -244,6 +246,18 @@ function mismatch(command: Command | undefined, event: HistoryEvent | undefined)
     case CommandType.CompleteUpdate:
       if (event.event_type === EventType.WorkflowExecutionUpdateCompleted && event.attributes.update_id === command.update_id) return null;
       break;
+    case CommandType.StartChildWorkflow:
+      if (
+        event.event_type === EventType.StartChildWorkflowExecutionInitiated &&
+        event.attributes.child_id === command.child_id &&
+        event.attributes.workflow_name === command.workflow_name
+      ) {
+        return null;
+      }
+      break;
+    case CommandType.RequestCancelChildWorkflow:
+      if (event.event_type === EventType.ChildWorkflowExecutionCancelRequested && event.attributes.child_id === command.child_id) return null;
+      break;
     case CommandType.RecordMarker:
       if (
         event.event_type === EventType.MarkerRecorded &&
@@ -270,6 +284,10 @@ function describeCommand(command: Command): string {
       return `${command.type} ${command.update_id}`;
     case CommandType.RecordMarker:
       return `${command.type} ${command.marker_name} ${markerKey(command.details)}`;
+    case CommandType.StartChildWorkflow:
+      return `${command.type} ${command.workflow_name} #${command.child_id}`;
+    case CommandType.RequestCancelChildWorkflow:
+      return `${command.type} #${command.child_id}`;
     default:
       return command.type;
   }
@@ -289,6 +307,10 @@ function describeEvent(event: HistoryEvent): string {
       return `${event.event_type} ${event.attributes.update_id} ${where}`;
     case EventType.MarkerRecorded:
       return `${event.event_type} ${event.attributes.marker_name} ${markerKey(event.attributes.details)} ${where}`;
+    case EventType.StartChildWorkflowExecutionInitiated:
+      return `${event.event_type} ${event.attributes.workflow_name} #${event.attributes.child_id} ${where}`;
+    case EventType.ChildWorkflowExecutionCancelRequested:
+      return `${event.event_type} #${event.attributes.child_id} ${where}`;
     default:
       return `${event.event_type} ${where}`;
   }

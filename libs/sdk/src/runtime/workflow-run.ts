@@ -1,6 +1,7 @@
 import {
   CommandType,
   EventType,
+  ParentClosePolicy,
   toMilliseconds,
   type Command,
   type Duration,
@@ -10,6 +11,7 @@ import {
 import { ActivityFailure } from '../errors/activity-failure.js';
 import { ApplicationFailure } from '../errors/application-failure.js';
 import { CancelledFailure } from '../errors/cancelled-failure.js';
+import { ChildWorkflowFailure, StartChildWorkflowFailure } from '../errors/child-workflow-failure.js';
 import { ContinueAsNew } from '../errors/continue-as-new.js';
 import { fromFailure, toFailure } from '../errors/failure.converter.js';
 import { NonDeterminismError } from '../errors/non-determinism.error.js';
@@ -17,6 +19,7 @@ import type { HandlerKind } from '../decorators/handler.decorators.js';
 import type { ResolvedActivityOptions } from '../options/retry-policy.js';
 import type { WorkflowDefinition, WorkflowRegistry } from '../discovery/workflow-registry.js';
 import { createActivityProxy } from './activity-proxy.js';
+import { ChildWorkflowHandle, type ChildWorkflowOptions } from './child-workflow.handle.js';
 import { toJsonPayload } from './payload.js';
 import { WorkflowContext, type WorkflowContextHost } from './workflow-context.js';
 import type { WorkflowInfo, WorkflowInfoInit } from './workflow-info.js';
@@ -30,6 +33,20 @@ interface Pending {
 interface PendingActivity extends Pending {
   name: string;
 }
+
+/** A child workflow the run started: its start, then its end, settle what the workflow awaits. */
+interface PendingChild {
+  workflowName: string;
+  executionId: string;
+  start: Pending;
+  result: Pending;
+  outcome: Promise<unknown>;
+  started: boolean;
+  cancelRequested: boolean;
+}
+
+/** The parent close policies a child may name. */
+const PARENT_CLOSE_POLICIES: readonly string[] = Object.values(ParentClosePolicy);
 
 /** A `condition()` the workflow waits on, and the timer of its timeout, if any. */
 interface PendingCondition {
@@ -84,6 +101,8 @@ export class WorkflowRun implements WorkflowContextHost {
   private readonly activities = new Map<number, PendingActivity>();
   private readonly timers = new Map<number, Pending>();
   private readonly conditions = new Set<PendingCondition>();
+  private readonly children = new Map<number, PendingChild>();
+  private nextChildId = 1;
   /** Activities and timers the workflow stopped waiting for: their late events are ignored. */
   private readonly abandonedActivities = new Set<number>();
   private readonly abandonedTimers = new Set<number>();
@@ -111,7 +130,7 @@ export class WorkflowRun implements WorkflowContextHost {
     private readonly registry: WorkflowRegistry,
     info: WorkflowInfoInit,
   ) {
-    this.info = { historyLength: 0, continueAsNewSuggested: false, ...info };
+    this.info = { historyLength: 0, continueAsNewSuggested: false, parentExecutionId: null, rootExecutionId: info.executionId, ...info };
     this.context = new WorkflowContext(this);
     this.random = seededRandom(info.runId);
   }
@@ -227,6 +246,49 @@ export class WorkflowRun implements WorkflowContextHost {
     return this.track(new Promise((resolve, reject) => this.activities.set(activityId, { name, resolve, reject })));
   }
 
+  /**
+   * `ctx.startChild()`: buffers a START_CHILD_WORKFLOW command; resolves with the child's handle
+   * once the platform started it, rejects with {@link StartChildWorkflowFailure} when it could not.
+   */
+  startChild(workflowName: string, options: ChildWorkflowOptions): Promise<ChildWorkflowHandle> {
+    if (this.closed) return never();
+    const policy = options.parentClosePolicy ?? ParentClosePolicy.Terminate;
+    if (!PARENT_CLOSE_POLICIES.includes(policy)) {
+      return Promise.reject(new TypeError(`parentClosePolicy must be one of ${PARENT_CLOSE_POLICIES.join(', ')}, got '${String(policy)}'`));
+    }
+    const childId = this.nextChildId++;
+    const executionId = options.executionId ?? `${this.info.runId}-child-${childId}`;
+    let input: JsonValue;
+    try {
+      input = toJsonPayload(options.input, `child workflow ${workflowName} input`);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    this.commands.push({
+      type: CommandType.StartChildWorkflow,
+      child_id: childId,
+      workflow_name: workflowName,
+      execution_id: executionId,
+      input,
+      parent_close_policy: policy,
+      ...(options.deploymentName === undefined ? {} : { deployment_name: options.deploymentName }),
+    });
+    let start!: Pending;
+    let result!: Pending;
+    const started = this.track(new Promise<ChildWorkflowHandle>((resolve, reject) => (start = { resolve: resolve as (value: unknown) => void, reject })));
+    const outcome = this.track(new Promise<unknown>((resolve, reject) => (result = { resolve, reject })));
+    this.children.set(childId, { workflowName, executionId, start, result, outcome, started: false, cancelRequested: false });
+    return started;
+  }
+
+  /** `handle.cancel()` of a child: buffers REQUEST_CANCEL_CHILD_WORKFLOW, once, while the child runs. */
+  private cancelChild(childId: number): void {
+    const child = this.children.get(childId);
+    if (!child || !child.started || child.cancelRequested || this.closed) return;
+    child.cancelRequested = true;
+    this.commands.push({ type: CommandType.RequestCancelChildWorkflow, child_id: childId });
+  }
+
   /** `ctx.sleep()`: a durable timer; resolves when the platform fires it. */
   sleep(duration: Duration): Promise<void> {
     const ms = toMilliseconds(duration, 'sleep duration');
@@ -328,9 +390,56 @@ export class WorkflowRun implements WorkflowContextHost {
       case EventType.WorkflowExecutionUpdateAccepted:
         this.runUpdate(event.attributes.update_id, event.attributes.update_name, event.attributes.input);
         return;
+      case EventType.ChildWorkflowExecutionStarted: {
+        const { child_id: childId, run_id: runId } = event.attributes;
+        const child = this.childOf(childId, event.event_id);
+        child.started = true;
+        child.start.resolve(new ChildWorkflowHandle(child.executionId, runId, child.outcome, () => this.cancelChild(childId)));
+        return;
+      }
+      case EventType.StartChildWorkflowExecutionFailed: {
+        const child = this.takeChild(event.attributes.child_id, event.event_id);
+        child.start.reject(new StartChildWorkflowFailure(child.workflowName, child.executionId, event.attributes.failure));
+        return;
+      }
+      case EventType.ChildWorkflowExecutionCompleted:
+        this.takeChild(event.attributes.child_id, event.event_id).result.resolve(event.attributes.result);
+        return;
+      case EventType.ChildWorkflowExecutionFailed: {
+        const child = this.takeChild(event.attributes.child_id, event.event_id);
+        child.result.reject(new ChildWorkflowFailure(child.workflowName, child.executionId, 'FAILED', fromFailure(event.attributes.failure)));
+        return;
+      }
+      case EventType.ChildWorkflowExecutionCanceled: {
+        const child = this.takeChild(event.attributes.child_id, event.event_id);
+        const reason = event.attributes.reason;
+        const cause = new CancelledFailure(`Child workflow ${child.workflowName} was cancelled${reason ? `: ${reason}` : ''}`, reason);
+        child.result.reject(new ChildWorkflowFailure(child.workflowName, child.executionId, 'CANCELED', cause));
+        return;
+      }
+      case EventType.ChildWorkflowExecutionTerminated: {
+        const child = this.takeChild(event.attributes.child_id, event.event_id);
+        const cause = ApplicationFailure.nonRetryable(event.attributes.reason ?? 'The child workflow was terminated', 'Terminated');
+        child.result.reject(new ChildWorkflowFailure(child.workflowName, child.executionId, 'TERMINATED', cause));
+        return;
+      }
       default:
         return;
     }
+  }
+
+  /** The child a history event names; a non-determinism error when the run never started it. */
+  private childOf(childId: number, eventId: number): PendingChild {
+    const child = this.children.get(childId);
+    if (!child) throw new NonDeterminismError(`History event ${eventId} resolves child workflow #${childId}, which this run never started`);
+    return child;
+  }
+
+  /** The child a history event ends, forgotten by the run from then on. */
+  private takeChild(childId: number, eventId: number): PendingChild {
+    const child = this.childOf(childId, eventId);
+    this.children.delete(childId);
+    return child;
   }
 
   /** Calls a `@Query()` handler against the current state; its result as JSON. */
@@ -372,7 +481,8 @@ export class WorkflowRun implements WorkflowContextHost {
 
   /**
    * The cancellation request: every activity, timer and condition the workflow awaits rejects
-   * with a {@link CancelledFailure} (activities are asked to stop, timers cancelled), once.
+   * with a {@link CancelledFailure} (activities are asked to stop, timers cancelled), once;
+   * running children are asked to cancel, and their results settle when they end.
    * What the workflow starts afterwards runs normally, so that it can clean up.
    */
   private requestCancel(reason: string | null): void {
@@ -394,6 +504,8 @@ export class WorkflowRun implements WorkflowContextHost {
       this.conditions.delete(condition);
       condition.reject(new CancelledFailure(`The workflow was cancelled${because}`, reason));
     }
+    // Running children are asked to cancel too; what the workflow awaits of them settles when they end.
+    for (const childId of [...this.children.keys()]) this.cancelChild(childId);
   }
 
   private deliverSignal(name: string, input: JsonValue | null): void {
@@ -479,7 +591,10 @@ export class WorkflowRun implements WorkflowContextHost {
     return pending;
   }
 
-  /** How an error escaping `@Run()` closes the run: a cancellation that was requested cancels it, anything else fails it. */
+  /**
+   * How an error escaping `@Run()` closes the run: a cancellation that was requested (or a child's
+   * cancellation it caused) cancels it, anything else fails it.
+   */
   private closingCommandFor(error: unknown): Command {
     if (error instanceof ContinueAsNew) {
       const workflowName = error.workflowName ?? this.info.workflowName;
@@ -487,7 +602,9 @@ export class WorkflowRun implements WorkflowContextHost {
         ? { type: CommandType.ContinueAsNew, input: error.input }
         : { type: CommandType.ContinueAsNew, input: error.input, workflow_name: workflowName };
     }
-    if (error instanceof CancelledFailure && this.cancelRequested) {
+    // A child that ended cancelled because this execution was is part of the same cancellation.
+    const cancellation = error instanceof CancelledFailure || (error instanceof ChildWorkflowFailure && error.cause instanceof CancelledFailure);
+    if (cancellation && this.cancelRequested) {
       return { type: CommandType.CancelWorkflow, reason: this.cancelReason };
     }
     return { type: CommandType.FailWorkflow, failure: toFailure(error) };
