@@ -75,3 +75,18 @@ export const marker = (markerName: string, details: unknown): NewEvent => ({
   event_type: EventType.MarkerRecorded,
   attributes: { marker_name: markerName, details: details as never },
 });
+
+export const childInitiated = (childId: number, workflowName: string, executionId: string, input: unknown = null): NewEvent => ({
+  event_type: EventType.StartChildWorkflowExecutionInitiated,
+  attributes: { child_id: childId, workflow_name: workflowName, execution_id: executionId, input: input as never, parent_close_policy: 'TERMINATE', deployment_name: null },
+});
+
+export const childStarted = (childId: number, initiatedEventId: number, executionId: string, runId = `${executionId}-run`): NewEvent => ({
+  event_type: EventType.ChildWorkflowExecutionStarted,
+  attributes: { child_id: childId, initiated_event_id: initiatedEventId, execution_id: executionId, run_id: runId },
+});
+
+export const childCompleted = (childId: number, initiatedEventId: number, executionId: string, result: unknown): NewEvent => ({
+  event_type: EventType.ChildWorkflowExecutionCompleted,
+  attributes: { child_id: childId, initiated_event_id: initiatedEventId, execution_id: executionId, run_id: `${executionId}-run`, result: result as never },
+});
