@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { filter, firstValueFrom } from 'rxjs';
+import { filter, firstValueFrom, take, toArray } from 'rxjs';
 import { EventType } from '#workflows/protocol';
 import { WorkflowsClient } from '#workflows/sdk';
 import { SpawnedProcess, freePort, startWorkerProcess } from '../support/spawned-process.js';
@@ -56,7 +56,15 @@ describe('a parent and its children survive the crash of the platform and of the
   it('resumes the waiting children on a new worker process and completes the parent with every result', async () => {
     const packer = await startPacker('w-packer-1');
     const parent = await client.start('fan-out', { executionId: 'fan-1', input: { items: ITEMS } });
-    // Each child has answered its first workflow task: it waits for its signal.
+    // The parent started its three children (they exist from then on)...
+    await firstValueFrom(
+      parent.events$.pipe(
+        filter((event) => event.event_type === EventType.ChildWorkflowExecutionStarted),
+        take(ITEMS.length),
+        toArray(),
+      ),
+    );
+    // ...and each child has answered its first workflow task: it waits for its signal.
     const children = ITEMS.map((item) => client.getHandle(`fan-1-${item}`));
     for (const child of children) {
       await firstValueFrom(child.events$.pipe(filter((event) => event.event_type === EventType.WorkflowTaskCompleted)));

@@ -17,6 +17,7 @@ export { ApplicationFailure, type ApplicationFailureOptions } from './errors/app
 export { CancelledFailure } from './errors/cancelled-failure.js';
 export { ChildWorkflowFailure, StartChildWorkflowFailure } from './errors/child-workflow-failure.js';
 export { ContinueAsNew } from './errors/continue-as-new.js';
+export { DeadlockError } from './errors/deadlock.error.js';
 export { NonDeterminismError } from './errors/non-determinism.error.js';
 export { WorkflowFailedError } from './errors/workflow-failed.error.js';
 export { WorkflowQueryFailedError } from './errors/workflow-query-failed.error.js';

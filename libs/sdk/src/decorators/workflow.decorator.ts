@@ -1,6 +1,7 @@
-import { Injectable, Scope, SetMetadata, applyDecorators } from '@nestjs/common';
+import { Injectable, Scope, SetMetadata, applyDecorators, type Type } from '@nestjs/common';
 import type { ZodType } from 'zod';
 import { WORKFLOW_METADATA } from '../workflows.constants.js';
+import { callerModuleUrl, recordWorkflowClass } from './workflow-source.js';
 
 /** Options of {@link Workflow}. */
 export interface WorkflowOptions {
@@ -21,5 +22,8 @@ export interface WorkflowOptions {
  * (it is scoped to an execution), the worker does.
  */
 export function Workflow(options: WorkflowOptions = {}): ClassDecorator {
-  return applyDecorators(SetMetadata(WORKFLOW_METADATA, options), Injectable({ scope: Scope.REQUEST }));
+  // Where the class is defined: a workflow thread imports that module to run the class there.
+  const moduleUrl = callerModuleUrl(import.meta.url);
+  const record: ClassDecorator = (target) => recordWorkflowClass(target as unknown as Type, options.name ?? target.name, moduleUrl);
+  return applyDecorators(SetMetadata(WORKFLOW_METADATA, options), Injectable({ scope: Scope.REQUEST }), record);
 }

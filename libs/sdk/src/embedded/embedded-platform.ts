@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
-import { startPlatform } from '#workflows/platform';
 import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
 
 /** The platform running inside the worker app's process. */
@@ -15,12 +14,14 @@ export interface EmbeddedPlatform {
 /**
  * Starts the platform in this process (SQLite, 127.0.0.1) for a worker app with no
  * `SERVER_URL`. The configured key maps to the development namespace; with none, a key is
- * generated for this run. This is the one place the SDK imports the platform.
+ * generated for this run. This is the one place the SDK imports the platform, and only when it
+ * starts: a worker of a remote platform (and each workflow thread) never loads it.
  */
 export async function startEmbeddedPlatform(options: ResolvedWorkflowsOptions, logger: LoggerService): Promise<EmbeddedPlatform> {
   const generatedKey = options.apiKey === null;
   const apiKey = options.apiKey ?? `wf_${randomBytes(24).toString('base64url')}`;
   const { host, port, databasePath, namespace } = options.embedded;
+  const { startPlatform } = await import('#workflows/platform');
   const platform = await startPlatform({
     host,
     port,

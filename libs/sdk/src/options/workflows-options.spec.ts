@@ -57,4 +57,32 @@ describe('resolveWorkflowsOptions', () => {
       'maxConcurrentActivityTasks (WORKFLOWS_MAX_CONCURRENT_ACTIVITY_TASKS) must be a whole number >= 1, got 0',
     ]);
   });
+
+  it('runs workflow code in one thread with a 2 s deadlock timeout unless told otherwise', () => {
+    expect(resolveWorkflowsOptions({}, {})).toMatchObject({ workflowThreads: 1, deadlockTimeoutMs: 2000 });
+    expect(resolveWorkflowsOptions({}, { WORKFLOWS_WORKFLOW_THREADS: '0', WORKFLOWS_DEADLOCK_TIMEOUT_MS: '500' })).toMatchObject({
+      workflowThreads: 0,
+      deadlockTimeoutMs: 500,
+    });
+    expect(resolveWorkflowsOptions({ workflowThreads: 3 }, { WORKFLOWS_WORKFLOW_THREADS: '2' }).workflowThreads).toBe(3);
+  });
+
+  it('refuses a thread count or a deadlock timeout that is not a whole number in range', () => {
+    const problems = (raw: object, env: Record<string, string>): string[] => {
+      try {
+        resolveWorkflowsOptions(raw, env);
+        return [];
+      } catch (error) {
+        return (error as WorkflowsOptionsError).problems;
+      }
+    };
+    expect(problems({}, { WORKFLOWS_WORKFLOW_THREADS: '-1', WORKFLOWS_DEADLOCK_TIMEOUT_MS: '2s' })).toEqual([
+      'workflowThreads (WORKFLOWS_WORKFLOW_THREADS) must be a whole number >= 0, got -1',
+      'deadlockTimeoutMs (WORKFLOWS_DEADLOCK_TIMEOUT_MS) must be a whole number >= 100, got 2s',
+    ]);
+    expect(problems({ workflowThreads: 1.5, deadlockTimeoutMs: 50 }, {})).toEqual([
+      'workflowThreads (WORKFLOWS_WORKFLOW_THREADS) must be a whole number >= 0, got 1.5',
+      'deadlockTimeoutMs (WORKFLOWS_DEADLOCK_TIMEOUT_MS) must be a whole number >= 100, got 50',
+    ]);
+  });
 });

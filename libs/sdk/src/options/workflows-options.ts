@@ -27,6 +27,19 @@ export interface WorkflowsModuleOptions {
    * @default env `WORKFLOWS_MAX_CACHED_WORKFLOWS`, else 1000
    */
   maxCachedWorkflows?: number;
+  /**
+   * Worker threads that run workflow code (workflow and query tasks), one task at a time each, so
+   * that code which never yields can be stopped (see `deadlockTimeoutMs`). 0 runs workflow code on
+   * the main thread, with no deadlock detection.
+   * @default env `WORKFLOWS_WORKFLOW_THREADS`, else 1
+   */
+  workflowThreads?: number;
+  /**
+   * How long workflow code may run without yielding (awaiting `ctx` or an activity) before its
+   * workflow task fails with `DeadlockError` and its thread is replaced. Needs `workflowThreads` >= 1.
+   * @default env `WORKFLOWS_DEADLOCK_TIMEOUT_MS`, else 2000
+   */
+  deadlockTimeoutMs?: number;
   /** The embedded platform (used only when `serverUrl` is unset). */
   embedded?: EmbeddedPlatformOptions;
 }
@@ -55,11 +68,18 @@ export interface ResolvedWorkflowsOptions {
   pollWaitMs: number;
   shutdownGraceMs: number;
   maxCachedWorkflows: number;
+  workflowThreads: number;
+  deadlockTimeoutMs: number;
   embedded: Required<EmbeddedPlatformOptions>;
 }
 
 /** Default port of the embedded platform. */
 export const DEFAULT_EMBEDDED_PORT = 7420;
+
+/** Default number of workflow threads. */
+const DEFAULT_WORKFLOW_THREADS = 1;
+/** Shortest deadlock timeout: a thread is checked a few times per timeout. */
+const MIN_DEADLOCK_TIMEOUT_MS = 100;
 
 /** Thrown when options are invalid; lists every problem. */
 export class WorkflowsOptionsError extends Error {
@@ -129,6 +149,8 @@ export function resolveWorkflowsOptions(raw: WorkflowsModuleOptions = {}, env: E
     pollWaitMs: count(raw.pollWaitMs, 'pollWaitMs', 30_000, 100),
     shutdownGraceMs: count(raw.shutdownGraceMs, 'shutdownGraceMs', 10_000, 0, 'WORKFLOWS_SHUTDOWN_GRACE_MS'),
     maxCachedWorkflows: count(raw.maxCachedWorkflows, 'maxCachedWorkflows', 1000, 0, 'WORKFLOWS_MAX_CACHED_WORKFLOWS'),
+    workflowThreads: count(raw.workflowThreads, 'workflowThreads', DEFAULT_WORKFLOW_THREADS, 0, 'WORKFLOWS_WORKFLOW_THREADS'),
+    deadlockTimeoutMs: count(raw.deadlockTimeoutMs, 'deadlockTimeoutMs', 2000, MIN_DEADLOCK_TIMEOUT_MS, 'WORKFLOWS_DEADLOCK_TIMEOUT_MS'),
     embedded: {
       host: embedded.host ?? pick(undefined, 'WORKFLOWS_HOST') ?? '127.0.0.1',
       port,

@@ -28,6 +28,7 @@ import { ActivityTaskExecutor } from './activity-task.executor.js';
 import { SlotCounter, slotKindOf } from './slot-counter.js';
 import { TaskPoller, acceptTasks, releaseSlots } from './task-poller.js';
 import { WorkflowTaskExecutor } from './workflow-task.executor.js';
+import { WorkflowThreads, type WorkflowTaskRunner } from './workflow-threads.js';
 
 const MAX_BACKOFF_MS = 5_000;
 /** Tries of one completion before it is given up (about 20 s of backoff). */
@@ -53,6 +54,8 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   private stopping = false;
   /** Set once the platform took back this worker's tasks at shutdown: their outcomes are no longer ours to report. */
   private released = false;
+  /** The threads that run workflow code, once started; `null` while it runs in this process. */
+  private workflowThreads: WorkflowThreads | null = null;
 
   constructor(
     @Inject(RESOLVED_WORKFLOWS_OPTIONS) private readonly options: ResolvedWorkflowsOptions,
@@ -90,7 +93,14 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
       this.logger.warn('No @Workflow() classes or @Activity() methods found: this app will not poll for tasks');
       return;
     }
-    await this.register();
+    // Workflow code gets its threads before the session starts: no heartbeat waits on them.
+    if (this.registry.workflows.size > 0) this.workflowThreads = await WorkflowThreads.open(this.registry, this.options, this.logger);
+    try {
+      await this.register();
+    } catch (error) {
+      await this.workflowThreads?.close();
+      throw error;
+    }
     this.subscription = this.tasks$
       .pipe(
         mergeMap((task) =>
@@ -130,10 +140,17 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     }
     this.shutdown.abort();
     this.subscription.unsubscribe();
+    await this.workflowThreads?.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.workflowThreads?.close();
     await this.connection.close();
+  }
+
+  /** Where workflow code runs: the threads, or this process. */
+  private get workflowCode(): WorkflowTaskRunner {
+    return this.workflowThreads ?? this.workflowTasks;
   }
 
   /** Runs one task and reports its outcome; the response may carry the next tasks. */
@@ -201,13 +218,13 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   }
 
   private async runQueryTask(task: QueryTaskWire) {
-    const outcome = await this.workflowTasks.executeQuery(task);
+    const outcome = await this.workflowCode.executeQuery(task);
     if ('failure' in outcome) this.logger.warn(`Query '${task.query_name}' of ${task.execution_id} failed: ${outcome.failure.message}`);
     return outcome;
   }
 
   private async runWorkflowTask(task: WorkflowTaskWire) {
-    const outcome = await this.workflowTasks.execute(task);
+    const outcome = await this.workflowCode.execute(task);
     if ('failure' in outcome) this.logger.error(`Workflow task of ${task.execution_id} failed: ${outcome.failure.message}`);
     return outcome;
   }
