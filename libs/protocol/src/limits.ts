@@ -4,6 +4,8 @@ export const Limits = {
   maxRequestBytes: 2 * 1024 * 1024,
   /** Longest id or name (execution id, workflow, activity, worker, deployment names). */
   maxIdLength: 255,
+  /** Largest sequence number a workflow gives its activities, timers and children (a 32-bit column). */
+  maxSequenceId: 2_147_483_647,
   /** Longest a poll is held open. */
   maxPollWaitMs: 60_000,
   /** Most results on one page. */

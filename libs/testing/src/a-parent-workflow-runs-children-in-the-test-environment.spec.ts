@@ -47,7 +47,13 @@ class WaiterWorkflow {
 /** Starts children as its input says and reports what happened. */
 @Workflow({ name: 'child-parent' })
 class ParentWorkflow {
+  private finished = false;
   constructor(private readonly ctx: WorkflowContext) {}
+
+  @Signal()
+  finish(): void {
+    this.finished = true;
+  }
 
   @Run()
   async run(plan: { kind: string; policy?: ParentClosePolicy; id?: string }): Promise<unknown> {
@@ -67,6 +73,15 @@ class ParentWorkflow {
         return this.caught(() => this.ctx.executeChild(AdderWorkflow, { input: { a: 'one' } }));
       case 'taken':
         return this.caught(() => this.ctx.executeChild(AdderWorkflow, { input: { a: 1, b: 1 }, executionId: plan.id }));
+      case 'elsewhere':
+        return this.caught(() => this.ctx.executeChild(AdderWorkflow, { input: { a: 1, b: 1 }, deploymentName: 'elsewhere' }));
+      case 'bad-id':
+        return this.caught(() => this.ctx.executeChild(AdderWorkflow, { input: { a: 1, b: 1 }, executionId: '' }));
+      case 'leave-on-signal': {
+        await this.ctx.startChild(WaiterWorkflow, { executionId: plan.id, input: 'forever' });
+        await this.ctx.condition(() => this.finished);
+        return 'finished';
+      }
       case 'leave': {
         // No timer: the test clock has nothing to skip to while the child waits.
         const child = await this.ctx.startChild(WaiterWorkflow, { executionId: plan.id, parentClosePolicy: plan.policy, input: 'forever' });
@@ -133,6 +148,12 @@ describe('child workflows (platform and worker in the test environment)', () => 
       startFailed: 'InvalidInput',
       message: expect.stringContaining('input.a'),
     });
+    await expect(env.client.execute(ParentWorkflow, { input: { kind: 'elsewhere' } })).resolves.toMatchObject({
+      startFailed: 'WorkflowNotFound',
+      message: expect.stringContaining("in deployment 'elsewhere'"),
+    });
+    // An id the platform would refuse never leaves the workflow task: the workflow gets a TypeError naming the option.
+    await expect(env.client.execute(ParentWorkflow, { input: { kind: 'bad-id' } })).rejects.toThrow(/startChild\(child-adder\): executionId must not be empty/);
     await env.client.execute(AdderWorkflow, { input: { a: 0, b: 0 }, executionId: 'already-here' });
     await expect(env.client.execute(ParentWorkflow, { input: { kind: 'taken', id: 'already-here' } })).resolves.toMatchObject({
       startFailed: 'WorkflowExecutionAlreadyStarted',
@@ -165,6 +186,20 @@ describe('child workflows (platform and worker in the test environment)', () => 
     await parent.cancel();
     await expect(parent.result()).rejects.toThrow(/CANCELED/);
     expect((await child.describe()).status).toBe('CANCELED');
+    // The child's cancellation, escaping the parent's @Run(), ends the parent CANCELED, not FAILED.
+    expect((await parent.describe()).status).toBe('CANCELED');
+  });
+
+  it("wakes a client waiting on a child's result when its parent's close terminates it", async () => {
+    const parent = await env.client.start(ParentWorkflow, { input: { kind: 'leave-on-signal', id: 'watched-child' } });
+    await firstValueFrom(parent.events$.pipe(filter((event) => event.event_type === 'CHILD_WORKFLOW_EXECUTION_STARTED')));
+    const childResult = env.client.getHandle('watched-child').result();
+    childResult.catch(() => undefined);
+    // The signal, the parent's workflow task and its completion take several round trips: the
+    // child's result wait is held open at the platform before the parent's close terminates it.
+    await parent.signal('finish');
+    await expect(parent.result()).resolves.toBe('finished');
+    await expect(childResult).rejects.toThrow(/TERMINATED/);
   });
 
   it('lets a child sleep 30 days in the test clock', async () => {

@@ -193,7 +193,7 @@ export function parseCommand(value: unknown, path: string): Command {
       fields.json('input');
       return {
         type,
-        activity_id: fields.integer('activity_id', 0, Number.MAX_SAFE_INTEGER),
+        activity_id: fields.integer('activity_id', 0, Limits.maxSequenceId),
         activity_name: fields.id('activity_name'),
         input: input as JsonValue[],
         start_to_close_timeout_ms: fields.integer('start_to_close_timeout_ms', 1, Number.MAX_SAFE_INTEGER),
@@ -221,17 +221,17 @@ export function parseCommand(value: unknown, path: string): Command {
       const fields = JsonFields.of(value, path, ['type', 'timer_id', 'duration_ms']);
       return {
         type,
-        timer_id: fields.integer('timer_id', 0, Number.MAX_SAFE_INTEGER),
+        timer_id: fields.integer('timer_id', 0, Limits.maxSequenceId),
         duration_ms: fields.integer('duration_ms', 1, Number.MAX_SAFE_INTEGER),
       };
     }
     case CommandType.CancelTimer: {
       const fields = JsonFields.of(value, path, ['type', 'timer_id']);
-      return { type, timer_id: fields.integer('timer_id', 0, Number.MAX_SAFE_INTEGER) };
+      return { type, timer_id: fields.integer('timer_id', 0, Limits.maxSequenceId) };
     }
     case CommandType.RequestCancelActivity: {
       const fields = JsonFields.of(value, path, ['type', 'activity_id']);
-      return { type, activity_id: fields.integer('activity_id', 0, Number.MAX_SAFE_INTEGER) };
+      return { type, activity_id: fields.integer('activity_id', 0, Limits.maxSequenceId) };
     }
     case CommandType.CompleteUpdate: {
       const fields = JsonFields.of(value, path, ['type', 'update_id', 'result', 'failure']);
@@ -259,7 +259,7 @@ export function parseCommand(value: unknown, path: string): Command {
       const deploymentName = fields.optionalId('deployment_name');
       return {
         type,
-        child_id: fields.integer('child_id', 1, Number.MAX_SAFE_INTEGER),
+        child_id: fields.integer('child_id', 1, Limits.maxSequenceId),
         workflow_name: fields.id('workflow_name'),
         execution_id: fields.id('execution_id'),
         input: fields.json('input') as JsonValue | null,
@@ -269,7 +269,7 @@ export function parseCommand(value: unknown, path: string): Command {
     }
     case CommandType.RequestCancelChildWorkflow: {
       const fields = JsonFields.of(value, path, ['type', 'child_id']);
-      return { type, child_id: fields.integer('child_id', 1, Number.MAX_SAFE_INTEGER) };
+      return { type, child_id: fields.integer('child_id', 1, Limits.maxSequenceId) };
     }
     default:
       throw invalid(`${path}.type`, `must be one of ${Object.values(CommandType).join(', ')} (got ${JSON.stringify(type)?.slice(0, 64) ?? 'nothing'})`);

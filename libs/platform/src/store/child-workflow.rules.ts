@@ -116,6 +116,14 @@ export function childClosedEvent(child: ExecutionRow, close: RunClose): NewEvent
   }
 }
 
+/**
+ * Whether `row` is the running child `childId` of the parent's run: an execution with the id a
+ * child asked for may be another one (that child's start failed: the id was taken).
+ */
+export function isRunningChildOf(row: ExecutionRow | undefined, parent: ExecutionRow, childId: number): row is ExecutionRow {
+  return row !== undefined && row.parent_run_id === parent.run_id && row.parent_child_id === childId && row.status === ExecutionStatus.Running;
+}
+
 /** What a parent's close does to a running child, by its policy. */
 export function parentCloseAction(child: ExecutionRow): 'terminate' | 'request_cancel' | 'none' {
   switch (child.parent_close_policy) {

@@ -91,8 +91,20 @@ describe('child workflows on replay', () => {
   it('detects a child the changed code no longer starts, naming both', async () => {
     await expect(replayWorkflowTask(runOf(ChangedOrderWorkflow), history(...firstChildDone))).rejects.toThrow(NonDeterminismError);
     await expect(replayWorkflowTask(runOf(ChangedOrderWorkflow), history(...firstChildDone))).rejects.toThrow(
-      /command #1 is START_CHILD_WORKFLOW invoice #1 but history recorded START_CHILD_WORKFLOW_EXECUTION_INITIATED shipment #1 \(event 3\)/,
+      /command #1 is START_CHILD_WORKFLOW invoice #1 \(execution 'r1-child-1'\) but history recorded START_CHILD_WORKFLOW_EXECUTION_INITIATED shipment #1 \(execution 'r1-child-1'\) \(event 3\)/,
     );
+  });
+
+  it('asks a child to cancel when the cancellation was recorded before the child started', async () => {
+    // The request arrived while the task that starts the child ran: it is applied first on the next task.
+    const events = history(
+      started(null, 'order'),
+      { event_type: EventType.WorkflowExecutionCancelRequested, attributes: { reason: 'stop' } },
+      taskCompleted(1),
+      childInitiated(1, 'shipment', 'r1-child-1', { box: 1 }),
+      childStarted(1, 4, 'r1-child-1'),
+    );
+    expect(await replayWorkflowTask(runOf(OrderWorkflow), events)).toEqual([{ type: CommandType.RequestCancelChildWorkflow, child_id: 1 }]);
   });
 
   it('treats a child event of a child the run never started as non-determinism', async () => {

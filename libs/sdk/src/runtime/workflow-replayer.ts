@@ -250,7 +250,8 @@ function mismatch(command: Command | undefined, event: HistoryEvent | undefined)
       if (
         event.event_type === EventType.StartChildWorkflowExecutionInitiated &&
         event.attributes.child_id === command.child_id &&
-        event.attributes.workflow_name === command.workflow_name
+        event.attributes.workflow_name === command.workflow_name &&
+        event.attributes.execution_id === command.execution_id
       ) {
         return null;
       }
@@ -285,7 +286,7 @@ function describeCommand(command: Command): string {
     case CommandType.RecordMarker:
       return `${command.type} ${command.marker_name} ${markerKey(command.details)}`;
     case CommandType.StartChildWorkflow:
-      return `${command.type} ${command.workflow_name} #${command.child_id}`;
+      return `${command.type} ${command.workflow_name} #${command.child_id} (execution '${command.execution_id}')`;
     case CommandType.RequestCancelChildWorkflow:
       return `${command.type} #${command.child_id}`;
     default:
@@ -308,7 +309,7 @@ function describeEvent(event: HistoryEvent): string {
     case EventType.MarkerRecorded:
       return `${event.event_type} ${event.attributes.marker_name} ${markerKey(event.attributes.details)} ${where}`;
     case EventType.StartChildWorkflowExecutionInitiated:
-      return `${event.event_type} ${event.attributes.workflow_name} #${event.attributes.child_id} ${where}`;
+      return `${event.event_type} ${event.attributes.workflow_name} #${event.attributes.child_id} (execution '${event.attributes.execution_id}') ${where}`;
     case EventType.ChildWorkflowExecutionCancelRequested:
       return `${event.event_type} #${event.attributes.child_id} ${where}`;
     default:

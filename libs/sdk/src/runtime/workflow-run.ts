@@ -2,6 +2,7 @@ import {
   CommandType,
   EventType,
   ParentClosePolicy,
+  idProblem,
   toMilliseconds,
   type Command,
   type Duration,
@@ -43,6 +44,14 @@ interface PendingChild {
   outcome: Promise<unknown>;
   started: boolean;
   cancelRequested: boolean;
+  /** The execution was asked to cancel before the child's start was applied: it is asked to cancel once it starts. */
+  cancelOnStart: boolean;
+}
+
+/** Why a child's id option cannot be sent (the platform's id rules), or `null`. */
+function optionProblem(name: string, value: unknown): string | null {
+  const problem = idProblem(value);
+  return problem ? `${name} ${problem}` : null;
 }
 
 /** The parent close policies a child may name. */
@@ -256,6 +265,10 @@ export class WorkflowRun implements WorkflowContextHost {
     if (!PARENT_CLOSE_POLICIES.includes(policy)) {
       return Promise.reject(new TypeError(`parentClosePolicy must be one of ${PARENT_CLOSE_POLICIES.join(', ')}, got '${String(policy)}'`));
     }
+    const problem =
+      (options.executionId === undefined ? null : optionProblem('executionId', options.executionId)) ??
+      (options.deploymentName === undefined ? null : optionProblem('deploymentName', options.deploymentName));
+    if (problem) return Promise.reject(new TypeError(`startChild(${workflowName}): ${problem}`));
     const childId = this.nextChildId++;
     const executionId = options.executionId ?? `${this.info.runId}-child-${childId}`;
     let input: JsonValue;
@@ -277,7 +290,7 @@ export class WorkflowRun implements WorkflowContextHost {
     let result!: Pending;
     const started = this.track(new Promise<ChildWorkflowHandle>((resolve, reject) => (start = { resolve: resolve as (value: unknown) => void, reject })));
     const outcome = this.track(new Promise<unknown>((resolve, reject) => (result = { resolve, reject })));
-    this.children.set(childId, { workflowName, executionId, start, result, outcome, started: false, cancelRequested: false });
+    this.children.set(childId, { workflowName, executionId, start, result, outcome, started: false, cancelRequested: false, cancelOnStart: false });
     return started;
   }
 
@@ -394,6 +407,7 @@ export class WorkflowRun implements WorkflowContextHost {
         const { child_id: childId, run_id: runId } = event.attributes;
         const child = this.childOf(childId, event.event_id);
         child.started = true;
+        if (child.cancelOnStart) this.cancelChild(childId);
         child.start.resolve(new ChildWorkflowHandle(child.executionId, runId, child.outcome, () => this.cancelChild(childId)));
         return;
       }
@@ -504,8 +518,12 @@ export class WorkflowRun implements WorkflowContextHost {
       this.conditions.delete(condition);
       condition.reject(new CancelledFailure(`The workflow was cancelled${because}`, reason));
     }
-    // Running children are asked to cancel too; what the workflow awaits of them settles when they end.
-    for (const childId of [...this.children.keys()]) this.cancelChild(childId);
+    // Running children are asked to cancel too (those still starting, once they start); what the
+    // workflow awaits of them settles when they end.
+    for (const [childId, child] of this.children) {
+      if (child.started) this.cancelChild(childId);
+      else child.cancelOnStart = true;
+    }
   }
 
   private deliverSignal(name: string, input: JsonValue | null): void {

@@ -31,6 +31,11 @@ import { WorkflowTaskExecutor } from './workflow-task.executor.js';
 import { WorkflowThreads, type WorkflowTaskRunner } from './workflow-threads.js';
 
 const MAX_BACKOFF_MS = 5_000;
+
+/** A refusal of the request itself (invalid, too large): not a stale token (409), an unknown session (404) or a transient error. */
+function isRefusal(error: unknown): error is WorkflowsApiError {
+  return error instanceof WorkflowsApiError && (error.status === 400 || error.status === 413 || error.status === 422);
+}
 /** Tries of one completion before it is given up (about 20 s of backoff). */
 const MAX_REPORT_ATTEMPTS = 8;
 
@@ -181,6 +186,22 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     } catch (error) {
       releaseSlots(this.slots, next);
       this.logger.warn(`Could not report ${task.kind} task ${task.task_token}: ${(error as Error).message}`);
+      if (task.kind === 'workflow' && !('failure' in request) && isRefusal(error)) await this.reportRefusal(task, error);
+    }
+  }
+
+  /**
+   * The platform refused a workflow task's commands (a 4xx naming the problem): the task is
+   * failed with that reason, so that the execution shows it (history, `workflow_task_failure`)
+   * and is retried later, rather than waiting silently for its lease to run out.
+   */
+  private async reportRefusal(task: WorkflowTaskWire, error: WorkflowsApiError): Promise<void> {
+    const failure = { type: 'WorkflowTaskRefused', message: `The platform refused this workflow task's commands: ${error.detail}`, non_retryable: true };
+    const none = { max_workflow_tasks: 0, max_activity_tasks: 0 };
+    try {
+      await this.report(() => this.connection.transport.fail({ worker_id: this.session!.worker_id, task_token: task.task_token, next: none, failure }));
+    } catch (failed) {
+      this.logger.warn(`Could not fail workflow task ${task.task_token}: ${(failed as Error).message}`);
     }
   }
 

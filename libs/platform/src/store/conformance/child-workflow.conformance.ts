@@ -219,6 +219,31 @@ export function describeChildWorkflowConformance(current: () => Store, s: Worker
     expect(await history(store, 'c1')).toHaveLength(before);
   });
 
+  it('cancels only the child the command names, not an execution that took the id it asked for', async () => {
+    await startParent([startChild(1, 'x'), startChild(2, 'x')]);
+    await runTask(s, [{ type: CommandType.RequestCancelChildWorkflow, child_id: 2 }]);
+    expect((await history(store, 'x')).map((event) => event.event_type)).toEqual([E.WorkflowExecutionStarted]);
+  });
+
+  it('counts the children a completion starts against the hard history limit, and a close by the limit applies the policy', async () => {
+    await startParent([startChild(1, 'r', 'REQUEST_CANCEL'), startChild(2, 't')]);
+    await runTask(c, []);
+    await runTask(c, []);
+    const length = (await history(store, 'e1')).length;
+    // Two command events and two child events would take the run one past the limit: it ends FAILED.
+    const task = await claimWorkflowTask(store, s, ++now);
+    const outcome = await store.completeWorkflowTask({
+      ...callerOf(s, task, ++now),
+      commands: [startChild(3, 'c3'), startChild(4, 'c4')],
+      historyLimits: { warnEvents: 1000, maxEvents: length + 4 },
+    });
+    expect(outcome.closed).toEqual({ executionId: 'e1', status: ExecutionStatus.Failed });
+    expect(await store.getExecution('a', 'c3')).toBeNull();
+    expect(outcome.alsoClosed).toEqual([{ executionId: 't', status: ExecutionStatus.Terminated }]);
+    expect((await history(store, 'r')).at(-1)!.event_type).toBe(E.WorkflowExecutionCancelRequested);
+    expect(outcome.tasks.map((created) => [created.kind, created.name])).toEqual([['workflow', 'child']]);
+  });
+
   it('tells the parent of a child that continued as new only when its last run ends, with that run id', async () => {
     await startParent([startChild(1, 'c1')]);
     await runTask(c, [{ type: CommandType.ContinueAsNew, input: { round: 2 } as JsonValue }]);

@@ -8,6 +8,7 @@ import {
   childStartEvent,
   childStartedEvent,
   emptyCascade,
+  isRunningChildOf,
   parentCloseAction,
   parentClosedReason,
   startChildFailedEvent,
@@ -292,7 +293,7 @@ export class PostgresRunWriter {
     const tasks: CreatedTask[] = [];
     for (const cancel of cancels) {
       const child = await this.lockExecution(parent.namespace, cancel.executionId);
-      if (!child || child.parent_run_id !== parent.run_id || child.status !== ExecutionStatus.Running) continue;
+      if (!isRunningChildOf(child, parent, cancel.childId)) continue;
       tasks.push(...(await this.requestCancel(child, `requested by parent execution '${parent.execution_id}'`, now)));
     }
     return tasks;
@@ -329,10 +330,13 @@ export class PostgresRunWriter {
     for (const found of children) {
       const action = parentCloseAction(found);
       if (action === 'none') continue;
-      // Its open tasks first, then its row, as every transition that closes a run locks them.
+      // Its open tasks first, then its row, as every transition that closes a run locks them. The
+      // row is locked by execution id and checked again: the child may have continued as new
+      // (another run, whose open tasks are then locked too) or closed since it was read.
       if (action === 'terminate') await this.lockOpenTasks(found.run_id);
-      const child = await this.lockRun(found.run_id);
-      if (child.status !== ExecutionStatus.Running) continue;
+      const child = await this.lockExecution(found.namespace, found.execution_id);
+      if (!child || child.parent_run_id !== parent.run_id || child.status !== ExecutionStatus.Running) continue;
+      if (action === 'terminate' && child.run_id !== found.run_id) await this.lockOpenTasks(child.run_id);
       if (action === 'terminate') {
         await this.append(child, [{ event_type: EventType.WorkflowExecutionTerminated, attributes: { reason } }], now);
         const inner = await this.closeRun(child, { ...TERMINATED_CLOSE, reason }, now);

@@ -123,7 +123,8 @@ export class PostgresTaskTransitions {
       continueAsNewSuggested: completion.historyLimits !== undefined && lastSeenEventId >= completion.historyLimits.warnEvents,
     });
     const limits = completion.historyLimits;
-    if (!plan.close && exceedsHistoryLimit(row.last_event_id, plan.events.length, limits)) {
+    // Each child adds its start (or its failure to start) to the run's history too.
+    if (!plan.close && exceedsHistoryLimit(row.last_event_id, plan.events.length + plan.children.length, limits)) {
       // The commands are not applied: the platform ends the run, which cannot grow any further.
       const close = historyLimitClose(row.last_event_id, limits!);
       await this.writer.append(row, [failedEvent(close.failure!)], now);

@@ -15,6 +15,7 @@ import {
   childStartEvent,
   childStartedEvent,
   emptyCascade,
+  isRunningChildOf,
   parentCloseAction,
   parentClosedReason,
   startChildFailedEvent,
@@ -261,7 +262,7 @@ export class SqliteRunWriter {
     const tasks: CreatedTask[] = [];
     for (const cancel of cancels) {
       const child = this.execution(parent.namespace, cancel.executionId);
-      if (!child || child.parent_run_id !== parent.run_id || child.status !== ExecutionStatus.Running) continue;
+      if (!isRunningChildOf(child, parent, cancel.childId)) continue;
       tasks.push(...this.requestCancel(child, `requested by parent execution '${parent.execution_id}'`, now));
     }
     return tasks;
