@@ -140,7 +140,7 @@ export class PostgresTaskTransitions {
     }
     const appended = await this.writer.append(row, plan.events, now);
     await this.writer.closeTask(task.id, now, true);
-    const children = await this.writer.startChildren(row, plan.children, completion.childStartFailures, now);
+    const children = await this.writer.children.start(row, plan.children, completion.childStartFailures, now);
     if (plan.close) {
       // A closed run accepts no event: whatever it still had queued or leased is closed, its tokens stale.
       const cascade = await this.writer.closeRun(row, plan.close, now);
@@ -161,7 +161,7 @@ export class PostgresTaskTransitions {
     await this.writer.cancelActivities(row, plan.activityCancels, now);
     // The children's starts are recorded after the completion's own events; the next workflow task sees them.
     await this.writer.append(row, children.events, now);
-    tasks.push(...children.tasks, ...(await this.writer.cancelChildren(row, plan.childCancels, now)));
+    tasks.push(...children.tasks, ...(await this.writer.children.cancel(row, plan.childCancels, now)));
     const resolvedMeanwhile = await this.tx.one(
       'SELECT 1 FROM history_events WHERE run_id = $1 AND event_id > $2 AND event_type = ANY($3) LIMIT 1',
       [row.run_id, lastSeenEventId, RESOLUTION_TYPES],

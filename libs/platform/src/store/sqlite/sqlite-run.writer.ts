@@ -6,22 +6,10 @@ import {
   type HistoryEvent,
   type NewEvent,
 } from '#workflows/protocol';
-import { randomUUID } from 'node:crypto';
 import { PlatformError } from '../../errors/platform.error.js';
-import type { PlannedActivityCancel, PlannedChild, PlannedChildCancel, PlannedContinuation, PlannedTimer } from '../../executions/workflow-task.planner.js';
-import {
-  childAlreadyStartedFailure,
-  childClosedEvent,
-  childStartEvent,
-  childStartedEvent,
-  emptyCascade,
-  isRunningChildOf,
-  parentCloseAction,
-  parentClosedReason,
-  startChildFailedEvent,
-  type RunCascade,
-} from '../child-workflow.rules.js';
-import { TERMINATED_CLOSE, cancelRequestedEvent, continuedStartEvent, type RunClose } from '../execution-transition.rules.js';
+import type { PlannedActivityCancel, PlannedContinuation, PlannedTimer } from '../../executions/workflow-task.planner.js';
+import type { RunCascade } from '../child-workflow.rules.js';
+import { cancelRequestedEvent, continuedStartEvent, type RunClose } from '../execution-transition.rules.js';
 import type { ExecutionChanges } from '../store-results.js';
 import type { CreatedTask, TransitionOutcome } from '../store.interface.js';
 import { toHistoryEvent, toJson, type ActivityTaskPayload, type ExecutionRow, type TaskRow, type TimerTaskPayload } from '../store.rows.js';
@@ -38,6 +26,7 @@ import {
   timerFiredEvent,
   timerTaskOf,
 } from '../task-transition.rules.js';
+import { SqliteChildWriter } from './sqlite-child.writer.js';
 import type { SqliteStatements } from './sqlite.statements.js';
 
 /** How an activity attempt's failure is handled besides its retry policy. */
@@ -54,10 +43,15 @@ export interface AttemptFailureOptions {
  * closing a run. Runs inside the caller's transaction; every append is noted in `changes`.
  */
 export class SqliteRunWriter {
+  /** The child-workflow writes. */
+  readonly children: SqliteChildWriter;
+
   constructor(
     private readonly statements: SqliteStatements,
     private readonly changes: ExecutionChanges,
-  ) {}
+  ) {
+    this.children = new SqliteChildWriter(statements, this);
+  }
 
   /** The execution row of a namespace's execution id. */
   execution(namespace: string, executionId: string): ExecutionRow | undefined {
@@ -204,68 +198,7 @@ export class SqliteRunWriter {
       .get('UPDATE executions SET status = ?, result = ?, failure = ?, end_time = ? WHERE run_id = ?')
       .run(row.status, row.result, row.failure, now, row.run_id);
     this.closeRunTasks(row.run_id, now);
-    const cascade = emptyCascade();
-    this.notifyParent(row, close, now, cascade);
-    this.applyParentClosePolicy(row, now, cascade);
-    return cascade;
-  }
-
-  /**
-   * Starts the children a completion's `START_CHILD_WORKFLOW` commands ask for, each with its
-   * first run and workflow task, unless its start failed (`failures`, by child id) or its
-   * execution id is taken. Returns the parent's events for them (started or failed to start),
-   * which the caller appends after the completion's own, and the children's tasks.
-   */
-  startChildren(parent: ExecutionRow, children: readonly PlannedChild[], failures: ReadonlyMap<number, Failure> | undefined, now: number): { events: NewEvent[]; tasks: CreatedTask[] } {
-    const events: NewEvent[] = [];
-    const tasks: CreatedTask[] = [];
-    for (const child of children) {
-      const failure = failures?.get(child.command.child_id);
-      const existing = failure ? undefined : this.execution(parent.namespace, child.command.execution_id);
-      if (failure || existing) {
-        events.push(startChildFailedEvent(child, failure ?? childAlreadyStartedFailure(child, existing!)));
-        continue;
-      }
-      const runId = randomUUID();
-      this.statements
-        .get(
-          `INSERT INTO executions (namespace, execution_id, run_id, workflow_name, deployment_name, parent_execution_id, root_execution_id,
-             status, input, start_time, last_event_id, parent_run_id, parent_child_id, parent_initiated_event_id, parent_close_policy)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
-        )
-        .run(
-          parent.namespace,
-          child.command.execution_id,
-          runId,
-          child.command.workflow_name,
-          child.command.deployment_name ?? null,
-          parent.execution_id,
-          parent.root_execution_id,
-          ExecutionStatus.Running,
-          toJson(child.command.input ?? null),
-          now,
-          parent.run_id,
-          child.command.child_id,
-          child.initiatedEventId,
-          child.command.parent_close_policy,
-        );
-      const row = this.execution(parent.namespace, child.command.execution_id)!;
-      this.append(row, [childStartEvent(parent, child, runId)], now);
-      tasks.push(this.queueWorkflowTask(row, now));
-      events.push(childStartedEvent(child, runId));
-    }
-    return { events, tasks };
-  }
-
-  /** Asks the running children a completion's `REQUEST_CANCEL_CHILD_WORKFLOW` commands name to cancel; ended ones are left alone. */
-  cancelChildren(parent: ExecutionRow, cancels: readonly PlannedChildCancel[], now: number): CreatedTask[] {
-    const tasks: CreatedTask[] = [];
-    for (const cancel of cancels) {
-      const child = this.execution(parent.namespace, cancel.executionId);
-      if (!isRunningChildOf(child, parent, cancel.childId)) continue;
-      tasks.push(...this.requestCancel(child, `requested by parent execution '${parent.execution_id}'`, now));
-    }
-    return tasks;
+    return this.children.afterClose(row, close, now);
   }
 
   /** Appends `WORKFLOW_EXECUTION_CANCEL_REQUESTED` unless the run has one, and makes sure a workflow task follows (returned when queued). */
@@ -276,35 +209,6 @@ export class SqliteRunWriter {
     if (requested) return [];
     this.append(row, [cancelRequestedEvent(reason)], now);
     return this.ensureWorkflowTask(row, now);
-  }
-
-  /** Records a closed child's end in its parent's run, if that run is still the one that started it and still running. */
-  private notifyParent(child: ExecutionRow, close: RunClose, now: number, cascade: RunCascade): void {
-    const event = childClosedEvent(child, close);
-    if (!event) return;
-    const parent = this.execution(child.namespace, child.parent_execution_id!);
-    if (!parent || parent.run_id !== child.parent_run_id || parent.status !== ExecutionStatus.Running) return;
-    this.append(parent, [event], now);
-    cascade.tasks.push(...this.ensureWorkflowTask(parent, now));
-  }
-
-  /** Carries out the parent close policy of each running child of the closed run `parent`. */
-  private applyParentClosePolicy(parent: ExecutionRow, now: number, cascade: RunCascade): void {
-    const children = this.statements
-      .get(`SELECT * FROM executions WHERE parent_run_id = ? AND status = '${ExecutionStatus.Running}' ORDER BY execution_id`)
-      .all(parent.run_id) as ExecutionRow[];
-    const reason = parentClosedReason(parent, parent.status);
-    for (const child of children) {
-      const action = parentCloseAction(child);
-      if (action === 'terminate') {
-        this.append(child, [{ event_type: EventType.WorkflowExecutionTerminated, attributes: { reason } }], now);
-        const inner = this.closeRun(child, { ...TERMINATED_CLOSE, reason }, now);
-        cascade.closed.push({ executionId: child.execution_id, status: ExecutionStatus.Terminated }, ...inner.closed);
-        cascade.tasks.push(...inner.tasks);
-      } else if (action === 'request_cancel') {
-        cascade.tasks.push(...this.requestCancel(child, reason, now));
-      }
-    }
   }
 
   /**

@@ -134,7 +134,7 @@ export class SqliteTaskTransitions {
     }
     const appended = this.writer.append(row, plan.events, now);
     this.writer.closeTask(task.id, now, true);
-    const children = this.writer.startChildren(row, plan.children, completion.childStartFailures, now);
+    const children = this.writer.children.start(row, plan.children, completion.childStartFailures, now);
     if (plan.close) {
       // A closed run accepts no event: whatever it still had queued or leased is closed, its tokens stale.
       const cascade = this.writer.closeRun(row, plan.close, now);
@@ -153,7 +153,7 @@ export class SqliteTaskTransitions {
     this.writer.cancelActivities(row, plan.activityCancels, now);
     // The children's starts are recorded after the completion's own events; the next workflow task sees them.
     this.writer.append(row, children.events, now);
-    tasks.push(...children.tasks, ...this.writer.cancelChildren(row, plan.childCancels, now));
+    tasks.push(...children.tasks, ...this.writer.children.cancel(row, plan.childCancels, now));
     const resolvedMeanwhile = this.statements
       .get(`SELECT 1 FROM history_events WHERE run_id = ? AND event_id > ? AND event_type IN (${RESOLUTION_TYPES_SQL}) LIMIT 1`)
       .get(row.run_id, lastSeenEventId);
