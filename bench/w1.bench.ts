@@ -70,7 +70,9 @@ async function runOnce(run: number): Promise<RunFigures> {
     processes.push(platform.process);
     const second = workload === 'w5' ? await startPlatformProcess(`${KEY}:bench`, storage) : null;
     if (second) processes.push(second.process);
-    const worker = await startWorkerProcess('bench-worker', platform.url, KEY, 'dist/bench/w1.worker.js');
+    // The worker's workflow threads can be compared: WORKFLOWS_WORKFLOW_THREADS=0 runs workflow code on its main thread.
+    const threads = process.env.WORKFLOWS_WORKFLOW_THREADS;
+    const worker = await startWorkerProcess('bench-worker', platform.url, KEY, 'dist/bench/w1.worker.js', threads ? { WORKFLOWS_WORKFLOW_THREADS: threads } : {});
     processes.push(worker);
     const clientUrl = second?.url ?? platform.url;
     const workflows = (client.current = WorkflowsClient.connect({ serverUrl: clientUrl, apiKey: KEY }));
