@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { filter, firstValueFrom } from 'rxjs';
-import { Activity, Run, Signal, Workflow, WorkflowContext } from '#workflows/sdk';
+import { Activity, Run, Signal, Update, Workflow, WorkflowContext } from '#workflows/sdk';
 import { TestWorkflowEnvironment } from './index.js';
 
 const DAY = 86_400_000;
@@ -41,6 +41,14 @@ class MonthLaterWorkflow {
 class ApprovalWorkflow {
   private approved = false;
   constructor(private readonly ctx: WorkflowContext) {}
+
+  /** Approves after a day's review. */
+  @Update()
+  async approveAfterReview(): Promise<number> {
+    await this.ctx.sleep('1d');
+    this.approved = true;
+    return this.ctx.now().getTime();
+  }
 
   @Run()
   async run(): Promise<string> {
@@ -118,6 +126,15 @@ describe('time skipping in the test environment', () => {
     const types = (await handle.history()).map((event) => event.event_type);
     expect(types).not.toContain('TIMER_FIRED');
     expect(env.now() - started).toBeLessThan(HOUR);
+  });
+
+  it("skips while an update waits: a handler's one-day timer fires at once", async () => {
+    const started = env.now();
+    const handle = await env.client.start(ApprovalWorkflow);
+    const approvedAt = await handle.update<number>('approveAfterReview');
+    expect(approvedAt - started).toBeGreaterThanOrEqual(DAY);
+    await expect(handle.result()).resolves.toBe('approved');
+    expect(env.now() - started).toBeLessThan(7 * DAY);
   });
 
   it('does not skip while an activity runs: its start-to-close timeout would fire', async () => {
