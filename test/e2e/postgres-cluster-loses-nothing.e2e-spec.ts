@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowsClient, type WorkflowHandle } from '#workflows/sdk';
+import { ErrorCode } from '#workflows/protocol';
+import { WorkflowsClient, type WorkflowHandle, type WorkflowsApiError } from '#workflows/sdk';
 import { recordedDuplicates } from '../support/history-checks.js';
 import { SpawnedProcess, startPlatformProcess, startWorkerProcess } from '../support/spawned-process.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -66,12 +67,27 @@ if (!databaseUrl) {
   async function startMany(count: number, prefix: string): Promise<WorkflowHandle<number>[]> {
     const handles: WorkflowHandle<number>[] = [];
     for (let n = 0; n < count; n += 50) {
-      const batch = Array.from({ length: Math.min(50, count - n) }, (_, i) =>
-        clients[(n + i) % clients.length]!.start<number>('w1', { input: n + i, executionId: `${prefix}-${n + i}` }),
-      );
+      const batch = Array.from({ length: Math.min(50, count - n) }, (_, i) => startOne(clients[(n + i) % clients.length]!, n + i, `${prefix}-${n + i}`));
       handles.push(...(await Promise.all(batch)));
     }
     return handles;
+  }
+
+  /**
+   * Starts one execution as a careful client does: a node whose connection pool stays busy past
+   * its wait (a loaded machine) answers 503 WF_UNAVAILABLE, and the start is sent again, up to 5
+   * times; a retry that finds the id taken means an earlier attempt landed before its answer was lost.
+   */
+  async function startOne(client: WorkflowsClient, input: number, executionId: string): Promise<WorkflowHandle<number>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.start<number>('w1', { input, executionId });
+      } catch (error) {
+        const code = (error as WorkflowsApiError).code;
+        if (attempt > 1 && code === ErrorCode.ExecutionAlreadyStarted) return client.getHandle<number>(executionId);
+        if (code !== ErrorCode.Unavailable || attempt >= 5) throw error;
+      }
+    }
   }
 
   async function duplicatesIn(handles: WorkflowHandle<number>[]): Promise<number> {
