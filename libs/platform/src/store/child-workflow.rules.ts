@@ -10,7 +10,7 @@ import {
 import type { PlannedChild } from '../executions/workflow-task.planner.js';
 import type { RunClose } from './execution-transition.rules.js';
 import type { CreatedTask, TransitionOutcome } from './store.interface.js';
-import type { ExecutionRow } from './store.rows.js';
+import { toJson, type ExecutionRow } from './store.rows.js';
 
 /*
  * The engine-neutral rules of child workflows: what the parent's history records when a child
@@ -52,6 +52,33 @@ export function childAlreadyStartedFailure(child: PlannedChild, existing: Pick<E
     message: `child workflow '${child.command.workflow_name}' could not start: execution '${child.command.execution_id}' already exists (run ${existing.run_id}, ${existing.status})`,
     non_retryable: true,
   };
+}
+
+/** The columns of a child's execution row, in the order of {@link childExecutionValues}. */
+export const CHILD_EXECUTION_COLUMNS =
+  'namespace, execution_id, run_id, workflow_name, deployment_name, parent_execution_id, root_execution_id, status, input, ' +
+  'start_time, last_event_id, parent_run_id, parent_child_id, parent_initiated_event_id, parent_close_policy';
+
+/** The values of a child's new execution row (running, no event yet), for {@link CHILD_EXECUTION_COLUMNS}. */
+export function childExecutionValues(parent: ExecutionRow, child: PlannedChild, runId: string, now: number): unknown[] {
+  const { command } = child;
+  return [
+    parent.namespace,
+    command.execution_id,
+    runId,
+    command.workflow_name,
+    command.deployment_name ?? null,
+    parent.execution_id,
+    parent.root_execution_id,
+    ExecutionStatus.Running,
+    toJson(command.input ?? null),
+    now,
+    0,
+    parent.run_id,
+    command.child_id,
+    child.initiatedEventId,
+    command.parent_close_policy,
+  ];
 }
 
 /** The parent's event for a child that could not start. */

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { EventType, ExecutionStatus, type Failure, type NewEvent } from '#workflows/protocol';
 import type { PlannedChild, PlannedChildCancel } from '../../executions/workflow-task.planner.js';
 import {
+  CHILD_EXECUTION_COLUMNS,
   childAlreadyStartedFailure,
+  childExecutionValues,
   childClosedEvent,
   childStartEvent,
   childStartedEvent,
@@ -15,7 +17,7 @@ import {
 } from '../child-workflow.rules.js';
 import { TERMINATED_CLOSE, type RunClose } from '../execution-transition.rules.js';
 import type { CreatedTask } from '../store.interface.js';
-import { toJson, type ExecutionRow } from '../store.rows.js';
+import type { ExecutionRow } from '../store.rows.js';
 import type { PostgresRunWriter } from './postgres-run.writer.js';
 import type { PgTx } from './postgres.transaction.js';
 
@@ -54,28 +56,11 @@ export class PostgresChildWriter {
       }
       const runId = randomUUID();
       // A concurrent start of the same id: the primary key lets one insert win.
+      const values = childExecutionValues(parent, child, runId, now);
+      const placeholders = values.map((_, index) => `$${index + 1}`).join(', ');
       const row = await this.tx.one<ExecutionRow>(
-        `INSERT INTO executions (namespace, execution_id, run_id, workflow_name, deployment_name, parent_execution_id, root_execution_id,
-           status, input, start_time, last_event_id, parent_run_id, parent_child_id, parent_initiated_event_id, parent_close_policy)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13, $14)
-         ON CONFLICT (namespace, execution_id) DO NOTHING
-         RETURNING *`,
-        [
-          parent.namespace,
-          child.command.execution_id,
-          runId,
-          child.command.workflow_name,
-          child.command.deployment_name ?? null,
-          parent.execution_id,
-          parent.root_execution_id,
-          ExecutionStatus.Running,
-          toJson(child.command.input ?? null),
-          now,
-          parent.run_id,
-          child.command.child_id,
-          child.initiatedEventId,
-          child.command.parent_close_policy,
-        ],
+        `INSERT INTO executions (${CHILD_EXECUTION_COLUMNS}) VALUES (${placeholders}) ON CONFLICT (namespace, execution_id) DO NOTHING RETURNING *`,
+        values,
       );
       if (!row) {
         const existing = await this.runs.execution(parent.namespace, child.command.execution_id);

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { EventType, ExecutionStatus, type Failure, type NewEvent } from '#workflows/protocol';
 import type { PlannedChild, PlannedChildCancel } from '../../executions/workflow-task.planner.js';
 import {
+  CHILD_EXECUTION_COLUMNS,
   childAlreadyStartedFailure,
+  childExecutionValues,
   childClosedEvent,
   childStartEvent,
   childStartedEvent,
@@ -15,7 +17,7 @@ import {
 } from '../child-workflow.rules.js';
 import { TERMINATED_CLOSE, type RunClose } from '../execution-transition.rules.js';
 import type { CreatedTask } from '../store.interface.js';
-import { toJson, type ExecutionRow } from '../store.rows.js';
+import type { ExecutionRow } from '../store.rows.js';
 import type { SqliteRunWriter } from './sqlite-run.writer.js';
 import type { SqliteStatements } from './sqlite.statements.js';
 
@@ -47,28 +49,8 @@ export class SqliteChildWriter {
         continue;
       }
       const runId = randomUUID();
-      this.statements
-        .get(
-          `INSERT INTO executions (namespace, execution_id, run_id, workflow_name, deployment_name, parent_execution_id, root_execution_id,
-             status, input, start_time, last_event_id, parent_run_id, parent_child_id, parent_initiated_event_id, parent_close_policy)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
-        )
-        .run(
-          parent.namespace,
-          child.command.execution_id,
-          runId,
-          child.command.workflow_name,
-          child.command.deployment_name ?? null,
-          parent.execution_id,
-          parent.root_execution_id,
-          ExecutionStatus.Running,
-          toJson(child.command.input ?? null),
-          now,
-          parent.run_id,
-          child.command.child_id,
-          child.initiatedEventId,
-          child.command.parent_close_policy,
-        );
+      const values = childExecutionValues(parent, child, runId, now);
+      this.statements.get(`INSERT INTO executions (${CHILD_EXECUTION_COLUMNS}) VALUES (${values.map(() => '?').join(', ')})`).run(...values);
       const row = this.runs.execution(parent.namespace, child.command.execution_id)!;
       this.runs.append(row, [childStartEvent(parent, child, runId)], now);
       tasks.push(this.runs.queueWorkflowTask(row, now));
