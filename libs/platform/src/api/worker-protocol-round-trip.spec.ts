@@ -126,6 +126,27 @@ describe('the worker protocol, by hand over HTTP', () => {
     expect(await poll({ wf: 1, act: 5 })).toEqual([]);
   });
 
+  it('sends a run its holder answered only the new events, and pages the whole history to a worker that asks (tasks/history)', async () => {
+    await h.call('POST', '/v1/workflows/wf/execute', { body: { execution_id: 'held' } });
+    const [task] = await poll();
+    const scheduled = await complete({ task_token: task!.task_token, commands: [scheduleActivity(1)], next: { max_workflow_tasks: 0, max_activity_tasks: 1 } });
+    const [activity] = scheduled.body.tasks as ActivityTaskWire[];
+    const finished = await complete({ task_token: activity!.task_token, result: 'ok', next: { max_workflow_tasks: 1, max_activity_tasks: 0 } });
+    const [next] = finished.body.tasks as WorkflowTaskWire[];
+    expect(next).toMatchObject({ kind: 'workflow', history_after_event_id: 1, history_length: 5 });
+    expect(next!.history.map((e) => e.event_id)).toEqual([2, 3, 4, 5]);
+
+    const page = (after: number, size: number) =>
+      h.call('POST', '/v1/workflows/tasks/history', { body: { worker_id: workerId, execution_id: 'held', run_id: next!.run_id, after_event_id: after, page_size: size } });
+    expect((await page(0, 2)).body.history.map((e: { event_id: number }) => e.event_id)).toEqual([1, 2]);
+    expect((await page(2, 10)).body.history.map((e: { event_id: number }) => e.event_id)).toEqual([3, 4, 5]);
+    expect((await page(0, 0)).body).toMatchObject({ code: 'WF_REQUEST_INVALID', detail: expect.stringContaining('page_size') });
+    const unknown = await h.call('POST', '/v1/workflows/tasks/history', { body: { worker_id: workerId, execution_id: 'held', run_id: 'nope' } });
+    expect({ status: unknown.status, code: unknown.body.code }).toEqual({ status: 404, code: 'WF_EXECUTION_NOT_FOUND' });
+    const stranger = await h.call('POST', '/v1/workflows/tasks/history', { body: { worker_id: 'nobody', execution_id: 'held', run_id: next!.run_id } });
+    expect(stranger.status).toBe(404);
+  });
+
   it('wakes a waiting poll as soon as a task it can take is created', async () => {
     const held = poll({ wf: 1, act: 1 }, 20_000);
     await until(() => h.platform.app.get(TaskMatcher).waitingCount('alpha') === 1, 'the poll waits');

@@ -13,6 +13,7 @@ import {
   type PollTasksRequest,
   type RegisterWorkerRequest,
   type RetryPolicyWire,
+  type TaskHistoryRequest,
   type TaskSlots,
   type WorkflowRegistrationWire,
 } from '#workflows/protocol';
@@ -129,6 +130,21 @@ export function parseHeartbeatTaskRequest(body: unknown): HeartbeatTaskRequest {
   const request: HeartbeatTaskRequest = { worker_id: fields.id('worker_id'), task_token: fields.string('task_token', Limits.maxIdLength) };
   if (Object.hasOwn(body as object, 'details')) request.details = fields.json('details') as JsonValue | null;
   return request;
+}
+
+/** Most events one `tasks/history` page carries. */
+export const MAX_HISTORY_PAGE = 5000;
+
+/** Validates `POST /v1/workflows/tasks/history`. */
+export function parseTaskHistoryRequest(body: unknown): Required<TaskHistoryRequest> {
+  const fields = JsonFields.of(body, '', ['worker_id', 'execution_id', 'run_id', 'after_event_id', 'page_size']);
+  return {
+    worker_id: fields.id('worker_id'),
+    execution_id: fields.string('execution_id', Limits.maxIdLength),
+    run_id: fields.string('run_id', Limits.maxIdLength),
+    after_event_id: fields.optionalInteger('after_event_id', 0, Number.MAX_SAFE_INTEGER) ?? 0,
+    page_size: fields.optionalInteger('page_size', 1, MAX_HISTORY_PAGE) ?? 1000,
+  };
 }
 
 function parseSlots(fields: JsonFields): TaskSlots {

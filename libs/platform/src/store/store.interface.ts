@@ -382,8 +382,18 @@ export interface TaskCaller {
   now: number;
 }
 
+/**
+ * Addition (issue 11), eager dispatch: the completing worker's claim. After the transition, in
+ * the same transaction, the tasks it created that this claim can take (its names, deployment and
+ * slots; a sticky workflow task only by its holder) are leased to it and returned in
+ * `TransitionOutcome.leased`, and are no longer announced to other pollers.
+ */
+export interface EagerLease {
+  next?: ClaimRequest;
+}
+
 /** {@link Store.completeWorkflowTask}'s input. */
-export interface WorkflowTaskCompletion extends TaskCaller {
+export interface WorkflowTaskCompletion extends TaskCaller, EagerLease {
   commands: Command[];
   /** Addition (issue 6): the history limits to enforce; absent, none. */
   historyLimits?: HistoryLimits;
@@ -404,12 +414,12 @@ export interface HistoryLimits {
 }
 
 /** {@link Store.completeActivityTask}'s input. */
-export interface ActivityTaskCompletion extends TaskCaller {
+export interface ActivityTaskCompletion extends TaskCaller, EagerLease {
   result: JsonValue | null;
 }
 
 /** A task attempt's failure. */
-export interface TaskFailure extends TaskCaller {
+export interface TaskFailure extends TaskCaller, EagerLease {
   failure: Failure;
 }
 
@@ -519,6 +529,8 @@ export interface TimeoutSweep {
 
 /** A task a transition queued: the matching layer wakes the pollers that can take it. */
 export interface CreatedTask {
+  /** Addition (issue 11): the task's id, where the transition knows it (eager dispatch leases it by id). */
+  taskId?: number;
   /** `timer`: a durable timer due at `visibleAt`; no worker takes it, the timeout sweep fires it. */
   kind: TaskKind | 'timer';
   /** Workflow name for a workflow or query task, activity name for an activity task. */
@@ -554,4 +566,6 @@ export interface TransitionOutcome {
   duplicate?: boolean;
   /** Addition (issue 6): the completion left the run's history at or past the warn limit, for the first time in this run. */
   historyWarning?: { executionId: string; runId: string; historyLength: number };
+  /** Addition (issue 11): the created tasks leased to the completing worker ({@link EagerLease}); `tasks` no longer lists them. */
+  leased?: TaskWire[];
 }

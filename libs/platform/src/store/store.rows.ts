@@ -21,6 +21,8 @@ export interface ExecutionRow {
   history_warned?: number;
   /** The worker that answered the run's last workflow task, while it is the one to offer the next to (sticky execution). */
   sticky_worker_id?: string | null;
+  /** The last event that worker has seen of the run (addition, issue 11): its next workflow task carries only the events after it. */
+  sticky_event_id?: number | null;
   /** A child workflow's (addition, issue 6): the parent's run that started it, its `child_id` there, and that run's `START_CHILD_WORKFLOW_EXECUTION_INITIATED`. */
   parent_run_id?: string | null;
   parent_child_id?: number | null;

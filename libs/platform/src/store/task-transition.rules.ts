@@ -2,12 +2,14 @@ import {
   ErrorCode,
   EventType,
   formatTaskToken,
+  parseTaskToken,
   type ActivityTaskWire,
   type Failure,
   type HistoryEvent,
   type NewEvent,
   type ScheduleActivityCommand,
   type TaskKind,
+  type TaskWire,
   type WorkflowTaskWire,
 } from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
@@ -19,7 +21,7 @@ import {
   timeoutEndsActivity,
   workflowTaskTimeoutFailure,
 } from '../executions/activity-timeout.planner.js';
-import type { ActivityTaskHeartbeat, CreatedTask, TaskCaller, TransitionOutcome } from './store.interface.js';
+import type { ActivityTaskHeartbeat, ClaimRequest, CreatedTask, TaskCaller, TransitionOutcome } from './store.interface.js';
 import { fromJson, type ActivityTaskPayload, type ExecutionRow, type TaskRow, type TimerTaskPayload } from './store.rows.js';
 
 /*
@@ -200,7 +202,7 @@ export function planTaskTimeout(task: TaskRow, now: number): TaskTimeoutPlan {
 }
 
 /** A leased workflow task in its wire shape, with the run's full history. */
-export function toWorkflowTaskWire(task: TaskRow, history: HistoryEvent[], historyWarnEvents?: number): WorkflowTaskWire {
+export function toWorkflowTaskWire(task: TaskRow, run: ExecutionRow, history: HistoryEvent[], afterEventId: number, historyWarnEvents?: number): WorkflowTaskWire {
   return {
     kind: 'workflow',
     task_token: formatTaskToken({ kind: 'workflow', taskId: task.id, attempt: task.attempt }),
@@ -209,9 +211,20 @@ export function toWorkflowTaskWire(task: TaskRow, history: HistoryEvent[], histo
     workflow_name: task.name,
     attempt: task.attempt,
     history,
-    history_length: history.length,
-    continue_as_new_suggested: historyWarnEvents !== undefined && history.length >= historyWarnEvents,
+    ...(afterEventId > 0 ? { history_after_event_id: afterEventId } : {}),
+    history_length: run.last_event_id,
+    continue_as_new_suggested: historyWarnEvents !== undefined && run.last_event_id >= historyWarnEvents,
   };
+}
+
+/**
+ * Incremental history (issue 11): the last event of the run that `workerId` holds in memory, when
+ * it is the run's sticky worker; its workflow task then carries only the later events (the worker
+ * fetches the rest if it no longer holds the run). 0: the task carries the whole history.
+ */
+export function heldUpTo(run: ExecutionRow, workerId: string): number {
+  const seen = run.sticky_event_id ?? 0;
+  return run.sticky_worker_id === workerId && seen > 0 && seen < run.last_event_id ? seen : 0;
 }
 
 /** The `TIMER_FIRED` event of a due timer task. */
@@ -268,4 +281,31 @@ export function toActivityTaskWire(task: TaskRow): ActivityTaskWire {
     heartbeat_timeout_ms: payload.heartbeat_timeout_ms ?? 0,
     heartbeat_details: fromJson(task.heartbeat_details),
   };
+}
+
+/**
+ * Eager dispatch (issue 11): the ids of the tasks a transition created that the completing
+ * worker's claim can take now, in the order they were created, within its slots. A workflow task
+ * sticky to another worker is left to its holder; timers and queries are never taken this way.
+ */
+export function eagerPicks(tasks: readonly CreatedTask[], claim: ClaimRequest): number[] {
+  const names = { workflow: new Set(claim.workflowNames), activity: new Set(claim.activityNames) };
+  const slots = { workflow: claim.maxWorkflowTasks, activity: claim.maxActivityTasks };
+  const picks: number[] = [];
+  for (const task of tasks) {
+    if (task.taskId === undefined || (task.kind !== 'workflow' && task.kind !== 'activity')) continue;
+    if (slots[task.kind] <= 0 || !names[task.kind].has(task.name) || task.visibleAt > claim.now) continue;
+    if (task.deploymentName !== null && task.deploymentName !== claim.deploymentName) continue;
+    if (task.sticky && task.sticky.workerId !== claim.workerId && task.sticky.until > claim.now) continue;
+    slots[task.kind]--;
+    picks.push(task.taskId);
+  }
+  return picks;
+}
+
+/** The outcome once `leased` went to the completing worker: those tasks are no longer announced to anyone. */
+export function withLeased(outcome: TransitionOutcome, leased: readonly TaskWire[]): TransitionOutcome {
+  if (leased.length === 0) return outcome;
+  const ids = new Set(leased.map((task) => parseTaskToken(task.task_token)?.taskId));
+  return { ...outcome, tasks: outcome.tasks.filter((task) => task.taskId === undefined || !ids.has(task.taskId)), leased: [...leased] };
 }

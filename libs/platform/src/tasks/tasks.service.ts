@@ -8,6 +8,8 @@ import {
   type HeartbeatTaskRequest,
   type HeartbeatTaskResponse,
   type PollTasksRequest,
+  type TaskHistoryRequest,
+  type TaskHistoryResponse,
   type TaskSlots,
   type TaskTokenParts,
   type TaskWire,
@@ -19,7 +21,7 @@ import { TaskMatcher } from '../matching/task.matcher.js';
 import { TransitionPublisher } from '../matching/transition.publisher.js';
 import type { ResolvedPlatformOptions } from '../options/platform.options.js';
 import { CLOCK, PLATFORM_LOGGER, PLATFORM_OPTIONS, STORE } from '../platform.constants.js';
-import type { Store, TaskCaller, TransitionOutcome, WorkerSession } from '../store/store.interface.js';
+import type { ClaimRequest, Store, TaskCaller, TransitionOutcome, WorkerSession } from '../store/store.interface.js';
 import { WorkerSessionsService } from '../workers/worker-sessions.service.js';
 
 /** The first retry of a failed workflow task waits this long, doubling per attempt up to the cap. */
@@ -79,6 +81,14 @@ export class TasksService {
     }
   }
 
+  /** A page of a run's history for a live worker of the namespace; unknown execution or run: `WF_EXECUTION_NOT_FOUND`. */
+  async history(namespace: string, request: Required<TaskHistoryRequest>): Promise<TaskHistoryResponse> {
+    await this.sessions.session(namespace, request.worker_id);
+    const history = await this.store.readHistory(namespace, request.execution_id, request.after_event_id, request.page_size, request.run_id);
+    if (!history) throw new PlatformError(ErrorCode.ExecutionNotFound, `Execution ${JSON.stringify(request.execution_id)} has no run ${JSON.stringify(request.run_id)}`);
+    return { history };
+  }
+
   /** Records an activity attempt's heartbeat and its details; says whether the activity should stop. */
   async heartbeat(namespace: string, request: HeartbeatTaskRequest): Promise<HeartbeatTaskResponse> {
     const session = await this.sessions.session(namespace, request.worker_id);
@@ -95,6 +105,7 @@ export class TasksService {
   async complete(namespace: string, request: CompleteTaskRequest): Promise<TasksResponse> {
     const session = await this.sessions.session(namespace, request.worker_id);
     const caller = this.caller(session, request.task_token);
+    const next = this.eagerClaim(session, caller.now, request.next);
     let outcome: TransitionOutcome;
     if (caller.token.kind === 'workflow') {
       if (request.commands === undefined) throw invalid('commands is required to complete a workflow task');
@@ -103,6 +114,7 @@ export class TasksService {
       const childStartFailures = Array.isArray(request.commands) ? await this.childStarts.failures(namespace, request.commands) : undefined;
       outcome = await this.store.completeWorkflowTask({
         ...caller,
+        ...next,
         commands: request.commands,
         historyLimits,
         ...(childStartFailures ? { childStartFailures } : {}),
@@ -113,9 +125,9 @@ export class TasksService {
       outcome =
         caller.token.kind === 'query'
           ? await this.store.answerQueryTask({ ...caller, result: request.result ?? null })
-          : await this.store.completeActivityTask({ ...caller, result: request.result ?? null });
+          : await this.store.completeActivityTask({ ...caller, ...next, result: request.result ?? null });
     }
-    return { tasks: await this.afterTransition(session, outcome, request.next) };
+    return { tasks: this.afterTransition(session, outcome) };
   }
 
   /**
@@ -125,48 +137,51 @@ export class TasksService {
   async fail(namespace: string, request: FailTaskRequest): Promise<TasksResponse> {
     const session = await this.sessions.session(namespace, request.worker_id);
     const caller = this.caller(session, request.task_token);
+    const next = this.eagerClaim(session, caller.now, request.next);
     let outcome: TransitionOutcome;
     switch (caller.token.kind) {
       case 'workflow':
-        outcome = await this.store.failWorkflowTask({ ...caller, failure: request.failure, retryDelayMs: workflowTaskRetryDelay(caller.token) });
+        outcome = await this.store.failWorkflowTask({ ...caller, ...next, failure: request.failure, retryDelayMs: workflowTaskRetryDelay(caller.token) });
         break;
       case 'query':
         outcome = await this.store.answerQueryTask({ ...caller, failure: request.failure });
         break;
       default:
-        outcome = await this.store.failActivityTask({ ...caller, failure: request.failure });
+        outcome = await this.store.failActivityTask({ ...caller, ...next, failure: request.failure });
     }
-    return { tasks: await this.afterTransition(session, outcome, request.next) };
+    return { tasks: this.afterTransition(session, outcome) };
   }
 
   /**
-   * The completing worker (warm, and asking) may lease the transition's tasks at once; then
-   * they are announced to waiting polls. The completion has committed: a failed eager claim
-   * only means no tasks come back with it.
+   * Eager dispatch: the completing worker (warm, live, and asking) leases the tasks its transition
+   * creates that it can take, in the same transaction (`EagerLease`); `{}` when it asks for none.
    */
-  private async afterTransition(session: WorkerSession, outcome: TransitionOutcome, next?: TaskSlots): Promise<TaskWire[]> {
+  private eagerClaim(session: WorkerSession, now: number, slots?: TaskSlots): { next?: ClaimRequest } {
+    if (!slots || (slots.max_workflow_tasks <= 0 && slots.max_activity_tasks <= 0) || session.expiresAt <= now) return {};
+    return {
+      next: {
+        namespace: session.namespace,
+        workerId: session.workerId,
+        workerName: session.workerName,
+        deploymentName: session.deploymentName,
+        workflowNames: session.workflows,
+        activityNames: session.activities,
+        maxWorkflowTasks: slots.max_workflow_tasks,
+        maxActivityTasks: slots.max_activity_tasks,
+        now,
+        leaseExpiresAt: now + this.sessions.leaseMs,
+        workflowTaskTimeoutMs: this.options.workflowTaskTimeoutMs,
+        ...(this.options.historyWarnEvents === undefined ? {} : { historyWarnEvents: this.options.historyWarnEvents }),
+      },
+    };
+  }
+
+  /** Announces what the transition queued (but what the completing worker leased) to the waiting polls; returns the worker's leased tasks. */
+  private afterTransition(session: WorkerSession, outcome: TransitionOutcome): TaskWire[] {
     // A retried completion the store had already recorded: nothing happened, nothing more is leased.
     if (outcome.duplicate) return [];
-    if (!next || (next.max_workflow_tasks <= 0 && next.max_activity_tasks <= 0) || session.expiresAt <= this.clock.now()) {
-      this.publisher.publish(session.namespace, outcome);
-      return [];
-    }
-    try {
-      return await this.matcher.claim({
-        session,
-        maxWorkflowTasks: next.max_workflow_tasks,
-        maxActivityTasks: next.max_activity_tasks,
-        leaseMs: this.sessions.leaseMs,
-        workflowTaskTimeoutMs: this.options.workflowTaskTimeoutMs,
-        historyWarnEvents: this.options.historyWarnEvents,
-      });
-    } catch {
-      return [];
-    } finally {
-      // Announced after the eager claim, so the completing worker gets first pick, and whatever
-      // it did not take wakes the waiting polls, even when the claim failed.
-      this.publisher.publish(session.namespace, outcome);
-    }
+    this.publisher.publish(session.namespace, outcome);
+    return outcome.leased ?? [];
   }
 
   /** Once per run (the store says when): its history reached the soft limit. Ids only, never payloads. */

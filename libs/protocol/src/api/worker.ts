@@ -1,6 +1,6 @@
 import type { Command } from '../commands/command.js';
 import type { Failure } from '../failures/failure.js';
-import type { JsonValue } from '../history/history-event.js';
+import type { HistoryEvent, JsonValue } from '../history/history-event.js';
 import type { TaskWire } from '../tasks/task.js';
 
 /** A JSON Schema (draft 2020-12) document, as registered for an input. */
@@ -106,4 +106,23 @@ export interface HeartbeatTaskResponse {
  */
 export interface ShutdownWorkerResponse {
   released: number;
+}
+
+/**
+ * Addition (issue 11): `POST /v1/workflows/tasks/history`, a page of a run's history for a
+ * worker that was sent only the new events of a run it no longer holds in memory.
+ */
+export interface TaskHistoryRequest {
+  worker_id: string;
+  execution_id: string;
+  run_id: string;
+  /** Events after this one. @default 0 */
+  after_event_id?: number;
+  /** At most this many events (1 to 5,000). @default 1000 */
+  page_size?: number;
+}
+
+/** A page of a run's history, in event order; fewer than `page_size` events: the last page. */
+export interface TaskHistoryResponse {
+  history: HistoryEvent[];
 }

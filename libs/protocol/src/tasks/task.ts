@@ -13,6 +13,12 @@ export interface WorkflowTaskWire {
   workflow_name: string;
   attempt: number;
   history: HistoryEvent[];
+  /**
+   * Addition (issue 11), incremental history: set when `history` holds only the events after
+   * this one, because this worker answered the run's last workflow task and should hold the run
+   * in memory up to it. A worker that does not fetches the whole history (`tasks/history`).
+   */
+  history_after_event_id?: number;
   /** Addition (issue 6): how many events the run's history holds. */
   history_length?: number;
   /**

@@ -23,6 +23,8 @@ import type {
   RegisterWorkerRequest,
   RegisterWorkerResponse,
   RunsPageWire,
+  TaskHistoryRequest,
+  TaskHistoryResponse,
   TasksResponse,
   WhoAmIWire,
   ShutdownWorkerResponse,
@@ -164,6 +166,10 @@ export class HttpPlatformTransport implements PlatformTransport {
 
   heartbeatTask(body: HeartbeatTaskRequest): Promise<HeartbeatTaskResponse> {
     return this.call('POST', '/v1/workflows/tasks/heartbeat', body);
+  }
+
+  taskHistory(body: TaskHistoryRequest): Promise<TaskHistoryResponse> {
+    return this.call('POST', '/v1/workflows/tasks/history', body);
   }
 
   shutdownWorker(workerId: string): Promise<ShutdownWorkerResponse> {

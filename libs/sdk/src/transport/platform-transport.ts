@@ -21,6 +21,8 @@ import type {
   RegisterWorkerRequest,
   RegisterWorkerResponse,
   RunsPageWire,
+  TaskHistoryRequest,
+  TaskHistoryResponse,
   TasksResponse,
   WhoAmIWire,
   ShutdownWorkerResponse,
@@ -59,6 +61,8 @@ export interface PlatformTransport {
   complete(body: CompleteTaskRequest): Promise<TasksResponse>;
   fail(body: FailTaskRequest): Promise<TasksResponse>;
   heartbeatTask(body: HeartbeatTaskRequest): Promise<HeartbeatTaskResponse>;
+  /** Addition (issue 11): a page of a run's history, for a workflow task whose run this worker no longer holds. */
+  taskHistory(body: TaskHistoryRequest): Promise<TaskHistoryResponse>;
   shutdownWorker(workerId: string): Promise<ShutdownWorkerResponse>;
   close(): Promise<void>;
 }

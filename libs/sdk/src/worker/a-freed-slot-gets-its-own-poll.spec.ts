@@ -33,6 +33,7 @@ describe('TaskPoller', () => {
       slots,
       pollWaitMs: 1000,
       workerId: () => 'worker-1',
+      eagerHeadroom: () => 0,
       recover: async () => undefined,
     });
     const received: TaskWire[] = [];
@@ -55,5 +56,34 @@ describe('TaskPoller', () => {
     poller.stop();
     subscription.unsubscribe();
     for (const request of transport.requests.slice(1)) request.answer({ tasks: [] });
+  });
+
+  it('leaves a slot of each kind per running task to its completion, which brings the next task back (eager dispatch)', async () => {
+    const transport = new HeldPolls();
+    const slots = new SlotCounter({ workflow: 3, activity: 3 });
+    let running = 1;
+    const poller = new TaskPoller({
+      transport: transport as unknown as PlatformTransport,
+      slots,
+      pollWaitMs: 1000,
+      workerId: () => 'worker-1',
+      eagerHeadroom: () => running,
+      recover: async () => undefined,
+    });
+    const subscription = poller.tasks$.subscribe();
+
+    await transport.sent(1);
+    expect(transport.requests[0]!.body).toMatchObject({ max_workflow_tasks: 2, max_activity_tasks: 2 });
+    // The kept slots are the completion's to ask for: no poll takes them.
+    expect(slots.reserveFree()).toEqual({ max_workflow_tasks: 1, max_activity_tasks: 1 });
+    running = 0;
+    slots.release('workflow');
+    slots.release('activity');
+    await transport.sent(2);
+    expect(transport.requests[1]!.body).toMatchObject({ max_workflow_tasks: 1, max_activity_tasks: 1 });
+
+    poller.stop();
+    subscription.unsubscribe();
+    for (const request of transport.requests) request.answer({ tasks: [] });
   });
 });

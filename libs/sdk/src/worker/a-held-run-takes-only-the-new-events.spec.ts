@@ -96,4 +96,18 @@ describe('the sticky cache', () => {
     expect(await sticky.execute(task(closing))).toEqual({ commands: [{ type: CommandType.CompleteWorkflow, result: 6 }] });
     expect(sticky.cacheStats.held).toBe(0);
   });
+
+  it('takes a task of only the new events when it holds the run up to them, and asks for the whole history when it does not', async () => {
+    const sticky = executor(10);
+    await sticky.execute(task([started]));
+    // Only the events after event 1, which the held run has seen.
+    const onlyNew: WorkflowTaskWire = { ...task(afterFirstStep()), history_after_event_id: 1 };
+    onlyNew.history = onlyNew.history.slice(1);
+    expect(await sticky.execute(onlyNew)).toEqual({ commands: [expect.objectContaining({ type: CommandType.ScheduleActivity, activity_id: 2 })] });
+    expect(instances).toBe(1);
+
+    // A worker that holds nothing (or holds the run elsewhere in its history) cannot replay from a part.
+    expect(await executor(10).execute(onlyNew)).toEqual({ historyNeeded: true });
+    expect(await sticky.execute({ ...onlyNew, history_after_event_id: 4 })).toEqual({ historyNeeded: true });
+  });
 });

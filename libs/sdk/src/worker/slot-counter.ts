@@ -18,9 +18,12 @@ export class SlotCounter {
 
   constructor(private readonly limits: Record<SlotKind, number>) {}
 
-  /** Reserves every free slot and returns how many of each kind were reserved. */
-  reserveFree(): TaskSlots {
-    const slots = { max_workflow_tasks: this.free('workflow'), max_activity_tasks: this.free('activity') };
+  /**
+   * Reserves the free slots, but `keep` of each kind (or as many as are free), and returns how
+   * many of each kind were reserved.
+   */
+  reserveFree(keep = 0): TaskSlots {
+    const slots = { max_workflow_tasks: this.spare('workflow', keep), max_activity_tasks: this.spare('activity', keep) };
     this.used.workflow += slots.max_workflow_tasks;
     this.used.activity += slots.max_activity_tasks;
     return slots;
@@ -50,9 +53,13 @@ export class SlotCounter {
     return this.limits[kind] - this.used[kind];
   }
 
-  /** Whether any slot is free. */
-  hasFree(): boolean {
-    return this.free('workflow') > 0 || this.free('activity') > 0;
+  /** Whether any slot is free beyond `keep` of each kind. */
+  hasFree(keep = 0): boolean {
+    return this.spare('workflow', keep) > 0 || this.spare('activity', keep) > 0;
+  }
+
+  private spare(kind: SlotKind, keep: number): number {
+    return Math.max(0, this.free(kind) - keep);
   }
 
   /** Slots in use (running or reserved), both kinds. */

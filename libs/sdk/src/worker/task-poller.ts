@@ -13,14 +13,20 @@ export interface TaskPollerHost {
   readonly pollWaitMs: number;
   /** The current session id (it changes when the worker registers again). */
   workerId(): string;
+  /**
+   * How many slots of each kind polls leave free: the running tasks' completions ask for them,
+   * so that the tasks those completions create come back in their responses (eager dispatch).
+   */
+  eagerHeadroom(): number;
   /** Handles a failed poll (re-register, back off); resolves when polling may go on. */
   recover(error: unknown, consecutiveFailures: number): Promise<void>;
 }
 
 /**
  * The poll loop as an Observable of leased tasks. Whenever slots are free and not reserved,
- * a long-poll asks for exactly those; slots freed while polls are open get a poll of their
- * own (up to a few at once), so that a free slot never waits for an unrelated poll to end.
+ * a long-poll asks for exactly those, but for the headroom kept for the running tasks'
+ * completions; slots freed while polls are open get a poll of their own (up to a few at once),
+ * so that a free slot never waits for an unrelated poll to end.
  */
 export class TaskPoller {
   private readonly open = new Set<AbortController>();
@@ -49,13 +55,14 @@ export class TaskPoller {
     };
     const loop = async (): Promise<void> => {
       while (!this.stopped) {
-        if (this.open.size >= MAX_OPEN_POLLS || !this.host.slots.hasFree()) {
+        const headroom = this.host.eagerHeadroom();
+        if (this.open.size >= MAX_OPEN_POLLS || !this.host.slots.hasFree(headroom)) {
           await this.host.slots.changed();
           continue;
         }
         const abort = new AbortController();
         this.open.add(abort);
-        void pollOnce(this.host.slots.reserveFree(), abort);
+        void pollOnce(this.host.slots.reserveFree(headroom), abort);
       }
       subscriber.complete();
     };

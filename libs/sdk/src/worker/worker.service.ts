@@ -11,6 +11,9 @@ import { EMPTY, Subject, catchError, from, mergeMap, type Subscription } from 'r
 import {
   ErrorCode,
   type ActivityTaskWire,
+  type Command,
+  type Failure,
+  type HistoryEvent,
   type QueryTaskWire,
   type RegisterWorkerResponse,
   type TaskWire,
@@ -19,6 +22,7 @@ import {
 import { WorkflowRegistry, toRegistrationWire } from '../discovery/workflow-registry.js';
 import { WorkflowsExplorer } from '../discovery/workflows.explorer.js';
 import { WorkflowsApiError } from '../errors/workflows-api.error.js';
+import { toFailure } from '../errors/failure.converter.js';
 import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
 import { PlatformConnection } from '../transport/platform-connection.js';
 import { RESOLVED_WORKFLOWS_OPTIONS, SDK_VERSION } from '../workflows.constants.js';
@@ -31,6 +35,8 @@ import { WorkflowTaskExecutor } from './workflow-task.executor.js';
 import { WorkflowThreads, type WorkflowTaskRunner } from './workflow-threads.js';
 
 const MAX_BACKOFF_MS = 5_000;
+/** Events per page when a worker fetches a run's history. */
+const HISTORY_PAGE = 1000;
 
 /** A refusal of the request itself (invalid, too large): not a stale token (409), an unknown session (404) or a transient error. */
 function isRefusal(error: unknown): error is WorkflowsApiError {
@@ -59,6 +65,8 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   private stopping = false;
   /** Set once the platform took back this worker's tasks at shutdown: their outcomes are no longer ours to report. */
   private released = false;
+  /** Tasks running on the executors: as many slots of each kind are kept for their completions' next tasks. */
+  private running = 0;
   /** The threads that run workflow code, once started; `null` while it runs in this process. */
   private workflowThreads: WorkflowThreads | null = null;
 
@@ -79,6 +87,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
       slots: this.slots,
       pollWaitMs: options.pollWaitMs,
       workerId: () => this.session!.worker_id,
+      eagerHeadroom: () => this.running,
       recover: (error, failures) => this.recover(error, failures),
     });
   }
@@ -160,7 +169,13 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
 
   /** Runs one task and reports its outcome; the response may carry the next tasks. */
   private async run(task: TaskWire): Promise<void> {
-    const request = await this.runTask(task);
+    this.running++;
+    let request: Awaited<ReturnType<WorkerService['runTask']>>;
+    try {
+      request = await this.runTask(task);
+    } finally {
+      this.running--;
+    }
     const slot = slotKindOf(task.kind);
     if (this.released) {
       this.slots.release(slot);
@@ -244,10 +259,41 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     return outcome;
   }
 
-  private async runWorkflowTask(task: WorkflowTaskWire) {
-    const outcome = await this.workflowCode.execute(task);
+  private async runWorkflowTask(task: WorkflowTaskWire): Promise<{ commands: Command[] } | { failure: Failure }> {
+    let outcome = await this.workflowCode.execute(task);
+    if ('historyNeeded' in outcome) {
+      // Only the new events came, and this worker no longer holds the run: replay it from the whole history.
+      try {
+        const { history_after_event_id: _, ...whole } = task;
+        outcome = await this.workflowCode.execute({ ...whole, history: [...(await this.historyUpTo(task)), ...task.history] });
+      } catch (error) {
+        outcome = { failure: toFailure(error) };
+      }
+      if ('historyNeeded' in outcome) outcome = { failure: { type: 'WorkflowTaskHistoryMissing', message: 'The whole history did not replay' } };
+    }
     if ('failure' in outcome) this.logger.error(`Workflow task of ${task.execution_id} failed: ${outcome.failure.message}`);
     return outcome;
+  }
+
+  /** The run's events up to the first one a task with only new events carries, page by page. */
+  private async historyUpTo(task: WorkflowTaskWire): Promise<HistoryEvent[]> {
+    const last = task.history_after_event_id ?? 0;
+    const events: HistoryEvent[] = [];
+    while (events.length < last) {
+      const after = events.at(-1)?.event_id ?? 0;
+      const { history } = await this.report(() =>
+        this.connection.transport.taskHistory({
+          worker_id: this.session!.worker_id,
+          execution_id: task.execution_id,
+          run_id: task.run_id,
+          after_event_id: after,
+          page_size: Math.min(HISTORY_PAGE, last - after),
+        }),
+      );
+      if (history.length === 0) throw new Error(`The history of run ${task.run_id} ends at event ${after}, before event ${last}`);
+      events.push(...history.filter((event) => event.event_id <= last));
+    }
+    return events;
   }
 
   private async runActivityTask(task: ActivityTaskWire) {

@@ -10,8 +10,12 @@ import { WorkflowRun } from '../runtime/workflow-run.js';
 import { RESOLVED_WORKFLOWS_OPTIONS } from '../workflows.constants.js';
 import { WorkflowRunCache } from './workflow-run.cache.js';
 
-/** The outcome of one workflow task: commands, or a failure of the task itself (not the workflow). */
-export type WorkflowTaskOutcome = { commands: Command[] } | { failure: Failure };
+/**
+ * The outcome of one workflow task: commands, or a failure of the task itself (not the workflow),
+ * or (a task carrying only new events of a run this worker no longer holds) the need for the
+ * whole history: the caller fetches it and runs the task again.
+ */
+export type WorkflowTaskOutcome = { commands: Command[] } | { failure: Failure } | { historyNeeded: true };
 
 /** The outcome of one query task: the handler's result, or its failure. */
 export type QueryTaskOutcome = { result: JsonValue } | { failure: Failure };
@@ -35,8 +39,9 @@ export class WorkflowTaskExecutor {
 
   /**
    * Runs the task; never throws. A run this worker holds in memory (it answered the run's last
-   * task) takes only the new events; any other is rebuilt by replaying the whole history. A run
-   * that answered without closing is held for its next task.
+   * task) takes only the new events; any other is rebuilt by replaying the whole history (asked
+   * for with `historyNeeded` when the task carries only new events). A run that answered without
+   * closing is held for its next task.
    */
   async execute(task: WorkflowTaskWire): Promise<WorkflowTaskOutcome> {
     const historyInfo = {
@@ -44,16 +49,18 @@ export class WorkflowTaskExecutor {
       continueAsNewSuggested: task.continue_as_new_suggested ?? false,
     };
     const held = this.cache.take(task.run_id);
+    const partial = task.history_after_event_id !== undefined;
     try {
       let run: WorkflowRun | null = null;
       let commands: Command[] | null = null;
-      if (held) {
+      if (held && (!partial || held.lastEventId === task.history_after_event_id)) {
         held.run.info = { ...held.run.info, taskAttempt: task.attempt, ...historyInfo };
         commands = await resumeWorkflowTask(held, task.history);
         if (commands) run = held.run;
         else this.cache.recordFallback();
-      }
+      } else if (held) this.cache.recordFallback();
       if (!run || !commands) {
+        if (partial) return { historyNeeded: true };
         run = this.newRun(task, task.attempt, historyInfo);
         commands = await replayWorkflowTask(run, task.history);
       }

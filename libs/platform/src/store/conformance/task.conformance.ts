@@ -16,6 +16,7 @@ import {
   start, stickyWorkflowTask } from './conformance.fixtures.js';
 import { describeChildWorkflowConformance } from './child-workflow.conformance.js';
 import { describeContinueAsNewConformance } from './continue-as-new.conformance.js';
+import { describeEagerDispatchConformance } from './eager-dispatch.conformance.js';
 import { describeInteractionConformance } from './interaction.conformance.js';
 import { describeLeaseExpiryConformance } from './lease-expiry.conformance.js';
 import { describeQueryConformance } from './query.conformance.js';
@@ -306,9 +307,13 @@ export function describeTaskConformance(current: () => Store): void {
       const outcome = await store.completeWorkflowTask({ ...callerOf(s, task, T0 + 8), commands: [] });
       expect(outcome.tasks).toEqual([stickyWorkflowTask(s, T0 + 8)]);
       const next = await claimWorkflowTask(store, s, T0 + 9);
-      const completedEvents = next.history.filter((e) => e.event_type === E.ActivityTaskCompleted);
+      // Its holder is sent only the events it has not seen (incremental history).
+      expect(next.history_after_event_id).toBe(lastSeen);
+      const history = (await store.readHistory('a', 'e1', 0, 100))!;
+      const completedEvents = history.filter((e) => e.event_type === E.ActivityTaskCompleted);
       expect(completedEvents.map((e) => e.event_id > lastSeen)).toEqual([false, true]);
-      const wtc = next.history.filter((e) => e.event_type === E.WorkflowTaskCompleted).pop()!;
+      expect(next.history.map((e) => e.event_id)).toEqual(history.filter((e) => e.event_id > lastSeen).map((e) => e.event_id));
+      const wtc = history.filter((e) => e.event_type === E.WorkflowTaskCompleted).pop()!;
       expect(wtc.attributes).toMatchObject({ last_seen_event_id: lastSeen });
     });
 
@@ -331,6 +336,7 @@ export function describeTaskConformance(current: () => Store): void {
   describeLeaseExpiryConformance(() => store, s, startAndComplete);
   describeTimeoutConformance(() => store, s, startAndComplete);
   describeTimerConformance(() => store, s, startAndComplete);
+  describeEagerDispatchConformance(current);
   describeInteractionConformance(() => store, s, startAndComplete);
   describeQueryConformance(() => store, s, startAndComplete);
   describeContinueAsNewConformance(() => store, s, startAndComplete);

@@ -117,32 +117,33 @@ export class PostgresRunWriter {
       ? (await this.tx.one('SELECT 1 FROM worker_sessions WHERE worker_id = $1 AND expires_at > $2', [row.sticky_worker_id, now])) !== undefined
       : false;
     const sticky = live ? stickyOf(row.sticky_worker_id, now) : null;
-    await this.tx.run(
+    const inserted = await this.tx.one<{ id: number }>(
       `INSERT INTO tasks (namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at, sticky_worker_id, sticky_until)
-       VALUES ($1, 'workflow', $2, $3, $4, $5, 'queued', 1, $6, $7, $8)`,
+       VALUES ($1, 'workflow', $2, $3, $4, $5, 'queued', 1, $6, $7, $8) RETURNING id`,
       [row.namespace, row.execution_id, row.run_id, row.workflow_name, row.deployment_name, now, sticky?.workerId ?? null, sticky?.until ?? null],
     );
-    return { kind: 'workflow', name: row.workflow_name, deploymentName: row.deployment_name, visibleAt: now, ...(sticky ? { sticky } : {}) };
+    const taskId = inserted!.id;
+    return { taskId, kind: 'workflow', name: row.workflow_name, deploymentName: row.deployment_name, visibleAt: now, ...(sticky ? { sticky } : {}) };
   }
 
   /**
-   * Makes `workerId` the worker the run's next workflow tasks are offered to first (it answered
-   * the last one and holds the run in memory), or nobody (`null`); the row must be locked.
+   * Makes `workerId` the worker the run's next workflow tasks are offered to first: it answered
+   * the last one, whose history ended at `seenEventId`, and holds the run in memory. The row must be locked.
    */
-  async setStickyWorker(row: ExecutionRow, workerId: string | null): Promise<void> {
-    if ((row.sticky_worker_id ?? null) === workerId) return;
-    row.sticky_worker_id = workerId;
-    await this.tx.run('UPDATE executions SET sticky_worker_id = $1 WHERE run_id = $2', [workerId, row.run_id]);
+  async setStickyWorker(row: ExecutionRow, workerId: string, seenEventId: number): Promise<void> {
+    if (row.sticky_worker_id === workerId && row.sticky_event_id === seenEventId) return;
+    Object.assign(row, { sticky_worker_id: workerId, sticky_event_id: seenEventId });
+    await this.tx.run('UPDATE executions SET sticky_worker_id = $1, sticky_event_id = $2 WHERE run_id = $3', [workerId, seenEventId, row.run_id]);
   }
 
   /** Queues an activity's first attempt, visible now, with its schedule-to-start/close deadline. */
   async queueActivityTask(row: ExecutionRow, now: number, payload: ActivityTaskPayload, activityName: string): Promise<CreatedTask> {
-    await this.tx.run(
+    const inserted = await this.tx.one<{ id: number }>(
       `INSERT INTO tasks (namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at, payload, deadline_at)
-       VALUES ($1, 'activity', $2, $3, $4, $5, 'queued', 1, $6, $7, $8)`,
+       VALUES ($1, 'activity', $2, $3, $4, $5, 'queued', 1, $6, $7, $8) RETURNING id`,
       [row.namespace, row.execution_id, row.run_id, activityName, row.deployment_name, now, JSON.stringify(payload), queuedActivityDeadline(payload, now)],
     );
-    return { kind: 'activity', name: activityName, deploymentName: row.deployment_name, visibleAt: now };
+    return { taskId: inserted!.id, kind: 'activity', name: activityName, deploymentName: row.deployment_name, visibleAt: now };
   }
 
   /** Queues a timer's task, due at its fire time; no worker leases it, the timeout sweep fires it. */
@@ -242,7 +243,7 @@ export class PostgresRunWriter {
     const previousRunId = row.run_id;
     await this.tx.run(
       `UPDATE executions SET run_id = $1, workflow_name = $2, status = $3, input = $4, result = NULL, failure = NULL,
-         start_time = $5, end_time = NULL, last_event_id = 0, history_warned = 0
+         start_time = $5, end_time = NULL, last_event_id = 0, history_warned = 0, sticky_event_id = NULL
        WHERE run_id = $6`,
       [continuation.runId, continuation.workflowName, ExecutionStatus.Running, toJson(continuation.input), now, previousRunId],
     );
@@ -257,6 +258,7 @@ export class PostgresRunWriter {
       end_time: null,
       last_event_id: 0,
       history_warned: 0,
+      sticky_event_id: null,
     });
     await this.append(row, [continuedStartEvent(previousRunId, row, continuation)], now);
     return this.queueWorkflowTask(row, now);
@@ -283,7 +285,7 @@ export class PostgresRunWriter {
        WHERE id = $4`,
       [visibleAt, requeuedDeadline(task, visibleAt), lastFailure, task.id],
     );
-    return { kind: task.kind, name: task.name, deploymentName: task.deployment_name, visibleAt };
+    return { taskId: task.id, kind: task.kind, name: task.name, deploymentName: task.deployment_name, visibleAt };
   }
 
   /** Closes a task at its current attempt; with `keepHolder` its retried completion is answered as done. */

@@ -48,6 +48,9 @@ import {
   payloadOf,
   toActivityTaskWire,
   toWorkflowTaskWire,
+  eagerPicks,
+  heldUpTo,
+  withLeased,
   STICKY_CLAIM_CONDITION,
 } from '../task-transition.rules.js';
 import type { PostgresRunWriter } from './postgres-run.writer.js';
@@ -92,6 +95,20 @@ export class PostgresTaskTransitions {
     for (const task of workflows) leased.push(await this.leaseWorkflowTask(task, claim));
     for (const task of activities) leased.push(await this.leaseActivityTask(task, claim));
     return leased;
+  }
+
+  /**
+   * Eager dispatch: leases to the completing worker's claim the tasks the transition created that
+   * it can take (see `EagerLease`). Their runs are the transition's own, already locked by it.
+   */
+  async leaseCreated(outcome: TransitionOutcome, claim: ClaimRequest | undefined): Promise<TransitionOutcome> {
+    if (!claim || outcome.duplicate) return outcome;
+    const leased: TaskWire[] = [];
+    for (const taskId of eagerPicks(outcome.tasks, claim)) {
+      const task = await this.tx.one<TaskRow>(`SELECT * FROM tasks WHERE id = $1 AND state = 'queued' FOR UPDATE`, [taskId]);
+      if (task) leased.push(task.kind === 'workflow' ? await this.leaseWorkflowTask(task, claim) : await this.leaseActivityTask(task, claim));
+    }
+    return withLeased(outcome, leased);
   }
 
   /**
@@ -150,7 +167,7 @@ export class PostgresTaskTransitions {
       return outcome;
     }
     // The worker that answered holds the run in memory: its next workflow tasks are offered to it first.
-    await this.writer.setStickyWorker(row, completion.workerId);
+    await this.writer.setStickyWorker(row, completion.workerId, lastSeenEventId);
     const tasks: CreatedTask[] = [];
     for (const { eventIndex, command } of plan.activities) {
       const payload = activityTaskPayload(row, command, appended[eventIndex]!.event_id, now);
@@ -246,11 +263,11 @@ export class PostgresTaskTransitions {
     return runCommandState(rows, updateRows);
   }
 
-  /** The run's full history. */
-  private async history(runId: string): Promise<HistoryEvent[]> {
+  /** The run's history after `afterEventId` (0: all of it). */
+  private async history(runId: string, afterEventId = 0): Promise<HistoryEvent[]> {
     const rows = await this.tx.rows<HistoryEventRow>(
-      'SELECT event_id, event_type, event_timestamp, attributes FROM history_events WHERE run_id = $1 ORDER BY event_id',
-      [runId],
+      'SELECT event_id, event_type, event_timestamp, attributes FROM history_events WHERE run_id = $1 AND event_id > $2 ORDER BY event_id',
+      [runId, afterEventId],
     );
     return rows.map(toHistoryEvent);
   }
@@ -259,7 +276,8 @@ export class PostgresTaskTransitions {
     const row = await this.writer.lockRun(task.run_id);
     const deadline = claim.workflowTaskTimeoutMs > 0 ? claim.now + claim.workflowTaskTimeoutMs : null;
     await this.lease(task.id, claim, row.last_event_id, deadline);
-    return toWorkflowTaskWire(task, await this.history(task.run_id), claim.historyWarnEvents);
+    const after = heldUpTo(row, claim.workerId);
+    return toWorkflowTaskWire(task, row, await this.history(task.run_id, after), after, claim.historyWarnEvents);
   }
 
   private async leaseActivityTask(task: TaskRow, claim: ClaimRequest): Promise<TaskWire> {

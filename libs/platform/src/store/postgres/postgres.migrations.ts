@@ -150,6 +150,13 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX executions_children ON executions (parent_run_id) WHERE parent_run_id IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    description: 'incremental history: the last event the worker holding a run in memory has seen',
+    sql: `
+      ALTER TABLE executions ADD COLUMN sticky_event_id BIGINT;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

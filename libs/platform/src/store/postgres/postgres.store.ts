@@ -284,19 +284,31 @@ export class PostgresStore implements Store {
   }
 
   completeWorkflowTask(completion: WorkflowTaskCompletion): Promise<TransitionOutcome> {
-    return this.transition(completion.namespace, (tx) => this.tasks(tx).completeWorkflowTask(completion));
+    return this.transition(completion.namespace, async (tx) => {
+      const tasks = this.tasks(tx);
+      return tasks.leaseCreated(await tasks.completeWorkflowTask(completion), completion.next);
+    });
   }
 
   failWorkflowTask(failure: TaskFailure & { retryDelayMs: number }): Promise<TransitionOutcome> {
-    return this.transition(failure.namespace, (tx) => this.tasks(tx).failWorkflowTask(failure));
+    return this.transition(failure.namespace, async (tx) => {
+      const tasks = this.tasks(tx);
+      return tasks.leaseCreated(await tasks.failWorkflowTask(failure), failure.next);
+    });
   }
 
   completeActivityTask(completion: ActivityTaskCompletion): Promise<TransitionOutcome> {
-    return this.transition(completion.namespace, (tx) => this.tasks(tx).completeActivityTask(completion));
+    return this.transition(completion.namespace, async (tx) => {
+      const tasks = this.tasks(tx);
+      return tasks.leaseCreated(await tasks.completeActivityTask(completion), completion.next);
+    });
   }
 
   failActivityTask(failure: TaskFailure): Promise<TransitionOutcome> {
-    return this.transition(failure.namespace, (tx) => this.tasks(tx).failActivityTask(failure));
+    return this.transition(failure.namespace, async (tx) => {
+      const tasks = this.tasks(tx);
+      return tasks.leaseCreated(await tasks.failActivityTask(failure), failure.next);
+    });
   }
 
   heartbeatActivityTask(heartbeat: ActivityTaskHeartbeat): Promise<HeartbeatOutcome> {

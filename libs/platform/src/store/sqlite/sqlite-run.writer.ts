@@ -96,35 +96,36 @@ export class SqliteRunWriter {
       ? this.statements.get('SELECT 1 FROM worker_sessions WHERE worker_id = ? AND expires_at > ?').get(row.sticky_worker_id, now) !== undefined
       : false;
     const sticky = live ? stickyOf(row.sticky_worker_id, now) : null;
-    this.statements
+    const { lastInsertRowid } = this.statements
       .get(
         `INSERT INTO tasks (namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at, sticky_worker_id, sticky_until)
          VALUES (?, 'workflow', ?, ?, ?, ?, 'queued', 1, ?, ?, ?)`,
       )
       .run(row.namespace, row.execution_id, row.run_id, row.workflow_name, row.deployment_name, now, sticky?.workerId ?? null, sticky?.until ?? null);
-    return { kind: 'workflow', name: row.workflow_name, deploymentName: row.deployment_name, visibleAt: now, ...(sticky ? { sticky } : {}) };
+    const taskId = Number(lastInsertRowid);
+    return { taskId, kind: 'workflow', name: row.workflow_name, deploymentName: row.deployment_name, visibleAt: now, ...(sticky ? { sticky } : {}) };
   }
 
   /**
-   * Makes `workerId` the worker the run's next workflow tasks are offered to first (it answered
-   * the last one and holds the run in memory), or nobody (`null`: its attempt failed).
+   * Makes `workerId` the worker the run's next workflow tasks are offered to first: it answered
+   * the last one, whose history ended at `seenEventId`, and holds the run in memory.
    */
-  setStickyWorker(row: ExecutionRow, workerId: string | null): void {
-    if ((row.sticky_worker_id ?? null) === workerId) return;
-    row.sticky_worker_id = workerId;
-    this.statements.get('UPDATE executions SET sticky_worker_id = ? WHERE run_id = ?').run(workerId, row.run_id);
+  setStickyWorker(row: ExecutionRow, workerId: string, seenEventId: number): void {
+    if (row.sticky_worker_id === workerId && row.sticky_event_id === seenEventId) return;
+    Object.assign(row, { sticky_worker_id: workerId, sticky_event_id: seenEventId });
+    this.statements.get('UPDATE executions SET sticky_worker_id = ?, sticky_event_id = ? WHERE run_id = ?').run(workerId, seenEventId, row.run_id);
   }
 
   /** Queues an activity's first attempt, visible now, with its schedule-to-start/close deadline. */
   queueActivityTask(row: ExecutionRow, now: number, payload: ActivityTaskPayload, activityName: string): CreatedTask {
     const deadline = queuedActivityDeadline(payload, now);
-    this.statements
+    const { lastInsertRowid } = this.statements
       .get(
         `INSERT INTO tasks (namespace, kind, execution_id, run_id, name, deployment_name, state, attempt, visible_at, payload, deadline_at)
          VALUES (?, 'activity', ?, ?, ?, ?, 'queued', 1, ?, ?, ?)`,
       )
       .run(row.namespace, row.execution_id, row.run_id, activityName, row.deployment_name, now, JSON.stringify(payload), deadline);
-    return { kind: 'activity', name: activityName, deploymentName: row.deployment_name, visibleAt: now };
+    return { taskId: Number(lastInsertRowid), kind: 'activity', name: activityName, deploymentName: row.deployment_name, visibleAt: now };
   }
 
   /** Queues a timer's task, due at its fire time; no worker leases it, the timeout sweep fires it. */
@@ -221,7 +222,7 @@ export class SqliteRunWriter {
     this.statements
       .get(
         `UPDATE executions SET run_id = ?, workflow_name = ?, status = ?, input = ?, result = NULL, failure = NULL,
-           start_time = ?, end_time = NULL, last_event_id = 0, history_warned = 0
+           start_time = ?, end_time = NULL, last_event_id = 0, history_warned = 0, sticky_event_id = NULL
          WHERE run_id = ?`,
       )
       .run(continuation.runId, continuation.workflowName, ExecutionStatus.Running, toJson(continuation.input), now, previousRunId);
@@ -236,6 +237,7 @@ export class SqliteRunWriter {
       end_time: null,
       last_event_id: 0,
       history_warned: 0,
+      sticky_event_id: null,
     });
     this.append(row, [continuedStartEvent(previousRunId, row, continuation)], now);
     return this.queueWorkflowTask(row, now);
@@ -267,7 +269,7 @@ export class SqliteRunWriter {
          WHERE id = ?`,
       )
       .run(visibleAt, deadline, lastFailure, task.id);
-    return { kind: task.kind, name: task.name, deploymentName: task.deployment_name, visibleAt };
+    return { taskId: task.id, kind: task.kind, name: task.name, deploymentName: task.deployment_name, visibleAt };
   }
 
   /**

@@ -50,6 +50,9 @@ import {
   payloadOf,
   toActivityTaskWire,
   toWorkflowTaskWire,
+  eagerPicks,
+  heldUpTo,
+  withLeased,
   STICKY_CLAIM_CONDITION,
 } from '../task-transition.rules.js';
 import { toQueryTaskWire } from '../query-task.rules.js';
@@ -91,6 +94,20 @@ export class SqliteTaskTransitions {
       ...workflows.map((task) => this.leaseWorkflowTask(task, claim)),
       ...activities.map((task) => this.leaseActivityTask(task, claim)),
     ];
+  }
+
+  /** Eager dispatch: leases to the completing worker's claim the tasks the transition created that it can take (see `EagerLease`). */
+  leaseCreated(outcome: TransitionOutcome, claim: ClaimRequest | undefined): TransitionOutcome {
+    if (!claim || outcome.duplicate) return outcome;
+    const picks = eagerPicks(outcome.tasks, claim);
+    if (picks.length === 0) return outcome;
+    const select = this.statements.get(`SELECT * FROM tasks WHERE id = ? AND state = 'queued'`);
+    const leased: TaskWire[] = [];
+    for (const taskId of picks) {
+      const task = select.get(taskId) as TaskRow | undefined;
+      if (task) leased.push(task.kind === 'workflow' ? this.leaseWorkflowTask(task, claim) : this.leaseActivityTask(task, claim));
+    }
+    return withLeased(outcome, leased);
   }
 
   /**
@@ -144,7 +161,7 @@ export class SqliteTaskTransitions {
       return outcome;
     }
     // The worker that answered holds the run in memory: its next workflow tasks are offered to it first.
-    this.writer.setStickyWorker(row, completion.workerId);
+    this.writer.setStickyWorker(row, completion.workerId, lastSeenEventId);
     const tasks: CreatedTask[] = plan.activities.map(({ eventIndex, command }) =>
       this.writer.queueActivityTask(row, now, activityTaskPayload(row, command, appended[eventIndex]!.event_id, now), command.activity_name),
     );
@@ -240,15 +257,16 @@ export class SqliteTaskTransitions {
     const row = this.writer.runRow(task.run_id);
     const deadline = claim.workflowTaskTimeoutMs > 0 ? claim.now + claim.workflowTaskTimeoutMs : null;
     this.lease(task.id, claim, row.last_event_id, deadline);
-    return toWorkflowTaskWire(task, this.history(task.run_id), claim.historyWarnEvents);
+    const after = heldUpTo(row, claim.workerId);
+    return toWorkflowTaskWire(task, row, this.history(task.run_id, after), after, claim.historyWarnEvents);
   }
 
-  /** The run's full history. */
-  private history(runId: string): HistoryEvent[] {
+  /** The run's history after `afterEventId` (0: all of it). */
+  private history(runId: string, afterEventId = 0): HistoryEvent[] {
     return (
       this.statements
-        .get('SELECT event_id, event_type, event_timestamp, attributes FROM history_events WHERE run_id = ? ORDER BY event_id')
-        .all(runId) as HistoryEventRow[]
+        .get('SELECT event_id, event_type, event_timestamp, attributes FROM history_events WHERE run_id = ? AND event_id > ? ORDER BY event_id')
+        .all(runId, afterEventId) as HistoryEventRow[]
     ).map(toHistoryEvent);
   }
 

@@ -227,6 +227,13 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX executions_children ON executions (parent_run_id) WHERE parent_run_id IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    description: 'incremental history: the last event the worker holding a run in memory has seen',
+    sql: `
+      ALTER TABLE executions ADD COLUMN sticky_event_id INTEGER;
+    `,
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -269,19 +269,19 @@ export class SqliteStore implements Store {
   }
 
   completeWorkflowTask(completion: WorkflowTaskCompletion): Promise<TransitionOutcome> {
-    return this.write(() => this.transitions.completeWorkflowTask(completion));
+    return this.write(() => this.transitions.leaseCreated(this.transitions.completeWorkflowTask(completion), completion.next));
   }
 
   failWorkflowTask(failure: TaskFailure & { retryDelayMs: number }): Promise<TransitionOutcome> {
-    return this.write(() => this.transitions.failWorkflowTask(failure));
+    return this.write(() => this.transitions.leaseCreated(this.transitions.failWorkflowTask(failure), failure.next));
   }
 
   completeActivityTask(completion: ActivityTaskCompletion): Promise<TransitionOutcome> {
-    return this.write(() => this.transitions.completeActivityTask(completion));
+    return this.write(() => this.transitions.leaseCreated(this.transitions.completeActivityTask(completion), completion.next));
   }
 
   failActivityTask(failure: TaskFailure): Promise<TransitionOutcome> {
-    return this.write(() => this.transitions.failActivityTask(failure));
+    return this.write(() => this.transitions.leaseCreated(this.transitions.failActivityTask(failure), failure.next));
   }
 
   heartbeatActivityTask(heartbeat: ActivityTaskHeartbeat): Promise<HeartbeatOutcome> {
