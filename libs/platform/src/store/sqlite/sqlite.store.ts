@@ -55,6 +55,7 @@ import {
   type WorkerSessionRow,
 } from '../store.rows.js';
 import { SqliteStatements } from './sqlite.statements.js';
+import { GroupCommit, type QueuedWrite } from './group-commit.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -93,8 +94,10 @@ export class SqliteStore implements Store {
   private executions!: SqliteExecutionTransitions;
   private queries!: SqliteQueryTransitions;
   private sessions!: SqliteSessionTransitions;
-  /** What the running transaction changed, published when it commits. */
+  /** What the running write changed, published when its transaction commits. */
   private readonly changes = new ExecutionChanges();
+  /** Writes that arrive together share one transaction and one fsync. */
+  private readonly group = new GroupCommit((writes) => this.commitGroup(writes));
   private readonly listeners = new Set<StoreListener>();
 
   constructor(private readonly options: SqliteStoreOptions) {
@@ -131,6 +134,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Writes already queued are committed (or refused) first: each was promised an answer.
+    this.group.flush();
     this.db?.close();
     this.db = null;
   }
@@ -359,18 +364,52 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Runs `work` in an immediate (write-locking) transaction; once it commits, publishes what it changed. */
+  /**
+   * Queues `work` for the next group commit (see {@link GroupCommit}); resolves once the
+   * transaction that ran it has committed, after what it changed was published.
+   */
   private write<T>(work: () => T): Promise<T> {
-    let result: T;
-    try {
-      result = this.open().transaction(work).immediate();
-    } catch (error) {
-      // Rolled back: nothing it noted happened.
-      this.changes.take();
-      return Promise.reject(mapSqliteError(error));
+    return this.group.run(work);
+  }
+
+  /**
+   * Runs queued writes in one immediate (write-locking) transaction: one commit, one fsync. Each
+   * runs in a savepoint of its own, so that one that throws is rolled back alone.
+   */
+  private commitGroup(writes: readonly QueuedWrite[]): void {
+    const db = this.db;
+    if (!db) {
+      for (const write of writes) write.reject(mapSqliteError(new Error('SqliteStore is not initialised or already closed')));
+      return;
     }
-    publishChanges(this.listeners, this.changes.take());
-    return Promise.resolve(result);
+    const outcomes: { value?: unknown; error?: unknown; changes?: ReturnType<ExecutionChanges['take']> }[] = [];
+    try {
+      db.transaction(() => {
+        for (const write of writes) {
+          try {
+            const value = db.transaction(write.work)();
+            outcomes.push({ value, changes: this.changes.take() });
+          } catch (error) {
+            // Rolled back to its savepoint: nothing it noted happened.
+            this.changes.take();
+            outcomes.push({ error });
+          }
+        }
+      }).immediate();
+    } catch (error) {
+      // The commit failed: none of them happened.
+      this.changes.take();
+      for (const write of writes) write.reject(mapSqliteError(error));
+      return;
+    }
+    writes.forEach((write, index) => {
+      const outcome = outcomes[index]!;
+      if ('error' in outcome) write.reject(mapSqliteError(outcome.error));
+      else {
+        publishChanges(this.listeners, outcome.changes!);
+        write.resolve(outcome.value);
+      }
+    });
   }
 
   /** Runs `work` in a deferred (read) transaction, for one consistent snapshot. */
