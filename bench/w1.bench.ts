@@ -1,66 +1,194 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { WorkflowsClient } from '#workflows/sdk';
-import { SpawnedProcess, startPlatformProcess, startWorkerProcess } from '../test/support/spawned-process.js';
+import { ErrorCode } from '#workflows/protocol';
+import { HttpPlatformTransport, WorkflowsClient } from '#workflows/sdk';
+import { freePort, ROOT, SpawnedProcess, startPlatformProcess, startWorkerProcess } from '../test/support/spawned-process.js';
+import {
+  figuresLine,
+  medianFigures,
+  percentile,
+  printRound,
+  printSummary,
+  SYSTEM_LABELS,
+  type PhaseCounts,
+  type RoundFigures,
+  type SystemFigures,
+  type SystemId,
+} from './bench-figures.js';
+import { descendantsOf, PeerBench, peersFolder, type PeerId } from './peers.js';
 
 /**
  * W1 of shared/PERFORMANCE.md: a workflow of 3 no-op activities; platform, worker and client
- * are separate processes on 127.0.0.1. Prints single-execution and throughput figures and
- * the peak RSS of each process. `npm run bench -- --runs 3` prints the median of three runs.
- * `--workload w5` runs the same on PostgreSQL (`WORKFLOWS_BENCH_DATABASE_URL`, default the
- * local `test` database, in a schema of its own) with 2 platform processes: the worker polls
- * one, the client starts and waits on the other.
+ * are separate processes on 127.0.0.1 (`--mode embedded`: the platform inside the worker's
+ * process, as `npm start` runs it; `--mode both`). Prints single-execution and throughput
+ * figures and the peak RSS of each process. `npm run bench -- --runs 3` prints the median of
+ * three runs. `--workload w5` runs the same on PostgreSQL (`WORKFLOWS_BENCH_DATABASE_URL`,
+ * default the local `test` database, in a schema of its own) with 2 platform processes: the
+ * worker polls one, the client starts and waits on the other.
+ *
+ * `--peers` runs rounds (`--rounds N`, default 3) of this project, then Restate, then BullMQ
+ * (chain of 3) from `../shared/peers` (for W5: DBOS), one after another, and prints each round's
+ * ratios, their medians and the issue's goals. `--single N`, `--throughput N` and
+ * `WORKFLOWS_BENCH_SCALE` (a factor on every phase's count) shrink the run, for the peers too.
  */
 const KEY = 'wf_bench_key';
-const WARMUP = 20;
-const BURST = 200;
-const SINGLE = 200;
-const THROUGHPUT = 2000;
-const START_CONCURRENCY = 64;
 
-const workloadArg = process.argv.indexOf('--workload');
-const workload = workloadArg > 0 ? process.argv[workloadArg + 1] : 'w1';
-if (workload !== 'w1' && workload !== 'w5') {
-  console.error('--workload takes w1 or w5');
+const args = process.argv.slice(2);
+function option(name: string): string | undefined {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+}
+function usage(message: string): never {
+  console.error(message);
   process.exit(2);
 }
+function wholeNumber(name: string, min: number, max: number, fallback: number): number {
+  const text = option(name);
+  const value = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) usage(`${name} takes a whole number from ${min} to ${max}`);
+  return value;
+}
+
+const workload = option('--workload') ?? 'w1';
+if (workload !== 'w1' && workload !== 'w5') usage('--workload takes w1 or w5');
+const withPeers = args.includes('--peers');
+const mode = option('--mode') ?? (withPeers && workload === 'w1' ? 'both' : 'separate');
+if (mode !== 'separate' && mode !== 'embedded' && mode !== 'both') usage('--mode takes separate, embedded or both');
+if (workload === 'w5' && mode !== 'separate') usage('--workload w5 runs separate processes only (the embedded platform is SQLite)');
+const scale = Number(process.env.WORKFLOWS_BENCH_SCALE ?? 1);
+if (!(scale > 0 && scale <= 1)) usage('WORKFLOWS_BENCH_SCALE takes a number above 0, at most 1');
+const scaled = (count: number): number => Math.max(1, Math.round(count * scale));
+const counts: PhaseCounts = {
+  warmup: scaled(20),
+  burst: scaled(200),
+  single: wholeNumber('--single', 1, 100_000, scaled(200)),
+  throughput: wholeNumber('--throughput', 1, 100_000, scaled(2000)),
+};
+const rounds = withPeers ? wholeNumber('--rounds', 1, 9, 3) : wholeNumber('--runs', 1, 9, 1);
+const ours: SystemId[] = workload === 'w5' ? ['w5'] : mode === 'both' ? ['separate', 'embedded'] : [mode];
+const peers: PeerId[] = !withPeers ? [] : workload === 'w5' ? ['dbos'] : ['restate', 'bullmq'];
 const databaseUrl = process.env.WORKFLOWS_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+// The worker's workflow threads can be compared: WORKFLOWS_WORKFLOW_THREADS=0 runs workflow code on its main thread.
+const threads = process.env.WORKFLOWS_WORKFLOW_THREADS;
+const threadsEnv: Record<string, string> = threads ? { WORKFLOWS_WORKFLOW_THREADS: threads } : {};
 
-interface RunFigures {
-  singleP50: number;
-  singleP99: number;
-  perSecond: number;
-  loadP50: number;
-  loadP99: number;
-  platformRssMb: number;
-  workerRssMb: number;
+/** What must be undone if the bench is interrupted: each entry runs at most once, at the end of its run or on SIGINT. */
+const cleanups = new Set<() => Promise<void>>();
+function onCleanup(undo: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  const once = (): Promise<void> => (done ??= undo());
+  cleanups.add(once);
+  return () => {
+    cleanups.delete(once);
+    return once();
+  };
 }
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-async function inParallel<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) {
-      const index = next++;
-      results[index] = await task(index);
+let interrupted = false;
+process.on('SIGINT', () => {
+  interrupted = true;
+  console.error('interrupted: stopping the processes this bench started');
+  void Promise.allSettled([...cleanups].map((undo) => undo())).then(() => {
+    // Whatever is left of this process's tree (a process still starting when the signal came).
+    for (const pid of descendantsOf(process.pid)) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // Gone already.
+      }
     }
+    process.exit(130);
   });
-  await Promise.all(lanes);
-  return results;
+});
+
+/**
+ * A client for the bench: every execution of a phase is in flight at once and holds a request
+ * open for its result, so it gets a connection each, as the peers' clients do (the SDK's default
+ * pool of 32 would queue them in this process, not on the platform).
+ */
+function benchClient(serverUrl: string): WorkflowsClient {
+  const connections = Math.max(32, counts.burst, counts.throughput);
+  return new WorkflowsClient(new HttpPlatformTransport({ baseUrl: serverUrl, apiKey: KEY, connections }), true);
 }
 
-async function runOnce(run: number): Promise<RunFigures> {
+/**
+ * Runs one execution to its result as a careful client does: a node whose connection pool stays
+ * busy past its wait answers 503 WF_UNAVAILABLE, and the start is sent again (up to 5 times); a
+ * retry that finds the id taken means an earlier attempt landed, so its result is awaited.
+ */
+async function executeOne(workflows: WorkflowsClient, input: number, retried: { count: number }): Promise<void> {
+  const executionId = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await workflows.execute<number>('w1', { input, executionId });
+      if (result !== input + 3) throw new Error(`w1(${input}) returned ${result}`);
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt > 1 && code === ErrorCode.ExecutionAlreadyStarted) {
+        const result = await workflows.getHandle<number>(executionId).result();
+        if (result !== input + 3) throw new Error(`w1(${input}) returned ${result}`);
+        return;
+      }
+      if (code !== ErrorCode.Unavailable || attempt >= 5) throw error;
+      retried.count++;
+    }
+  }
+}
+
+/** Starts `count` executions at once (each without waiting for the one before); executions/s = count / (last result − first start). */
+async function fireAll(workflows: WorkflowsClient, count: number, retried: { count: number }): Promise<{ perSecond: number; latencies: number[] }> {
+  const firstStart = performance.now();
+  const runs = Array.from({ length: count }, (_, input) => {
+    const started = performance.now();
+    return executeOne(workflows, input, retried).then(() => ({ started, done: performance.now() }));
+  });
+  const results = await Promise.all(runs);
+  const lastResult = Math.max(...results.map((result) => result.done));
+  return {
+    perSecond: (count / (lastResult - firstStart)) * 1000,
+    latencies: results.map((result) => result.done - result.started).sort((a, b) => a - b),
+  };
+}
+
+/** The phases of one run against a platform that runs W1: warm-up, burst, single, throughput. */
+async function measure(workflows: WorkflowsClient): Promise<Omit<SystemFigures, 'memoryMb'>> {
+  const retried = { count: 0 };
+  for (let i = 0; i < counts.warmup; i++) await executeOne(workflows, i, retried);
+  await fireAll(workflows, counts.burst, retried);
+  const single: number[] = [];
+  for (let i = 0; i < counts.single; i++) {
+    const started = performance.now();
+    await executeOne(workflows, i, retried);
+    single.push(performance.now() - started);
+  }
+  const load = await fireAll(workflows, counts.throughput, retried);
+  single.sort((a, b) => a - b);
+  return {
+    singleP50: percentile(single, 50),
+    singleP99: percentile(single, 99),
+    perSecond: load.perSecond,
+    loadP50: percentile(load.latencies, 50),
+    loadP99: percentile(load.latencies, 99),
+    ...(retried.count ? { note: `${retried.count} start(s) sent again after a 503` } : {}),
+  };
+}
+
+/** One run with platform (two for W5), worker and client in separate processes. */
+async function runSeparate(run: number): Promise<SystemFigures> {
   const processes: SpawnedProcess[] = [];
   const client: { current?: WorkflowsClient } = {};
   const dir = mkdtempSync(join(tmpdir(), `wf-bench-${run}-`));
   const schema = `wf_bench_${process.pid}_${run}`;
+  const cleanup = onCleanup(async () => {
+    await client.current?.close();
+    for (const child of [...processes].reverse()) await child.kill('SIGTERM').catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    if (workload === 'w5') await dropSchema(schema);
+  });
   try {
     const storage: Record<string, string> =
       workload === 'w5'
@@ -70,56 +198,38 @@ async function runOnce(run: number): Promise<RunFigures> {
     processes.push(platform.process);
     const second = workload === 'w5' ? await startPlatformProcess(`${KEY}:bench`, storage) : null;
     if (second) processes.push(second.process);
-    // The worker's workflow threads can be compared: WORKFLOWS_WORKFLOW_THREADS=0 runs workflow code on its main thread.
-    const threads = process.env.WORKFLOWS_WORKFLOW_THREADS;
-    const worker = await startWorkerProcess('bench-worker', platform.url, KEY, 'dist/bench/w1.worker.js', threads ? { WORKFLOWS_WORKFLOW_THREADS: threads } : {});
+    const worker = await startWorkerProcess('bench-worker', platform.url, KEY, 'dist/bench/w1.worker.js', threadsEnv);
     processes.push(worker);
-    const clientUrl = second?.url ?? platform.url;
-    const workflows = (client.current = WorkflowsClient.connect({ serverUrl: clientUrl, apiKey: KEY }));
-
-    for (let i = 0; i < WARMUP; i++) await workflows.execute('w1', { input: i });
-    await inParallel(BURST, START_CONCURRENCY, (i) => workflows.execute('w1', { input: i }));
-
-    const single: number[] = [];
-    for (let i = 0; i < SINGLE; i++) {
-      const started = performance.now();
-      const result = await workflows.execute<number>('w1', { input: i });
-      single.push(performance.now() - started);
-      if (result !== i + 3) throw new Error(`w1(${i}) returned ${result}`);
-    }
-
-    const latencies: number[] = new Array(THROUGHPUT);
-    const firstStart = performance.now();
-    const waits: Promise<void>[] = [];
-    await inParallel(THROUGHPUT, START_CONCURRENCY, async (i) => {
-      const started = performance.now();
-      const handle = await workflows.start<number>('w1', { input: i });
-      waits.push(
-        handle.result().then((result) => {
-          if (result !== i + 3) throw new Error(`w1(${i}) returned ${result}`);
-          latencies[i] = performance.now() - started;
-        }),
-      );
-    });
-    await Promise.all(waits);
-    const elapsedMs = performance.now() - firstStart;
-
-    single.sort((a, b) => a - b);
-    latencies.sort((a, b) => a - b);
-    return {
-      singleP50: percentile(single, 50),
-      singleP99: percentile(single, 99),
-      perSecond: (THROUGHPUT / elapsedMs) * 1000,
-      loadP50: percentile(latencies, 50),
-      loadP99: percentile(latencies, 99),
-      platformRssMb: Math.max(platform.process.peakRssBytes(), second?.process.peakRssBytes() ?? 0) / 2 ** 20,
-      workerRssMb: worker.peakRssBytes() / 2 ** 20,
-    };
+    const figures = await measure((client.current = benchClient(second?.url ?? platform.url)));
+    const platformMb = Math.max(platform.process.peakRssBytes(), second?.process.peakRssBytes() ?? 0) / 2 ** 20;
+    return { ...figures, memoryMb: { [workload === 'w5' ? 'RSS platform (larger node)' : 'RSS platform']: platformMb, 'RSS worker': worker.peakRssBytes() / 2 ** 20 } };
   } finally {
+    await cleanup();
+  }
+}
+
+/** One run in embedded mode: the worker app without SERVER_URL starts the platform in its own process (SQLite file, synchronous=FULL); the client is this process. */
+async function runEmbedded(run: number): Promise<SystemFigures> {
+  const dir = mkdtempSync(join(tmpdir(), `wf-bench-embedded-${run}-`));
+  const worker = new SpawnedProcess('bench-embedded', 'dist/bench/w1.worker.js', {
+    WORKFLOWS_PORT: String(await freePort()),
+    WORKFLOWS_DB_PATH: join(dir, 'platform.db'),
+    MISTRAL_API_KEY: KEY,
+    WORKER_NAME: 'bench-embedded',
+    ...threadsEnv,
+  });
+  const client: { current?: WorkflowsClient } = {};
+  const cleanup = onCleanup(async () => {
     await client.current?.close();
-    for (const child of processes.reverse()) await child.kill('SIGTERM');
+    await worker.kill(client.current ? 'SIGTERM' : 'SIGKILL').catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
-    if (workload === 'w5') await dropSchema(schema);
+  });
+  try {
+    const [, url] = await worker.waitFor(/registered with (http:\/\/\S+) as /, 60_000);
+    const figures = await measure((client.current = benchClient(url!)));
+    return { ...figures, memoryMb: { 'RSS worker+platform process': worker.peakRssBytes() / 2 ** 20 } };
+  } finally {
+    await cleanup();
   }
 }
 
@@ -131,37 +241,71 @@ async function dropSchema(schema: string): Promise<void> {
   await admin.end();
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function print(label: string, figures: RunFigures): void {
-  console.log(
-    `${label}: single p50 ${figures.singleP50.toFixed(2)} ms, p99 ${figures.singleP99.toFixed(2)} ms | ` +
-      `${THROUGHPUT} executions: ${figures.perSecond.toFixed(0)}/s, p50 ${figures.loadP50.toFixed(1)} ms, p99 ${figures.loadP99.toFixed(1)} ms | ` +
-      `peak RSS platform ${figures.platformRssMb.toFixed(0)} MB${workload === 'w5' ? ' (larger node)' : ''}, worker ${figures.workerRssMb.toFixed(0)} MB`,
-  );
-}
-
-const runsArg = process.argv.indexOf('--runs');
-const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 1;
-if (!Number.isInteger(runs) || runs < 1 || runs > 9) {
-  console.error('--runs takes a whole number from 1 to 9');
-  process.exit(2);
-}
+const headers: Partial<Record<SystemId, string>> = {
+  separate: 'W1 (SQLite, platform + worker + client processes on 127.0.0.1)',
+  embedded: 'W1 embedded (SQLite, the platform inside the worker process; client process on 127.0.0.1)',
+  w5: 'W5 (PostgreSQL, 2 platform processes + worker + client on 127.0.0.1)',
+};
+const peerNames = peers.map((peer) => SYSTEM_LABELS[peer]);
+console.log(`${ours.map((system) => headers[system]).join('; ')}${peers.length ? `; then ${peerNames.join(', then ')}` : ''}`);
 console.log(
-  workload === 'w5'
-    ? `W5 (PostgreSQL, 2 platform processes + worker + client on 127.0.0.1), ${runs} run(s)`
-    : `W1 (SQLite, platform + worker + client processes on 127.0.0.1), ${runs} run(s)`,
+  `${rounds} ${withPeers ? 'round' : 'run'}(s) of: ${counts.warmup} warm-up executions one at a time, ${counts.burst} at once (untimed), ` +
+    `${counts.single} one at a time (single), ${counts.throughput} at once (throughput)`,
 );
-const all: RunFigures[] = [];
-for (let run = 1; run <= runs; run++) {
-  const figures = await runOnce(run);
-  all.push(figures);
-  print(`run ${run}`, figures);
+
+let peerBench: PeerBench | null = null;
+if (peers.length) {
+  const shared = peersFolder(ROOT);
+  if (!shared) usage(`--peers needs the peers' harness at ${join(ROOT, '..', 'shared', 'peers')} (shared/ beside the repository), which is missing`);
+  const bench = (peerBench = PeerBench.create(counts));
+  const closePeers = onCleanup(() => bench.close());
+  console.log(`installing the peers' packages (${peers.join(', ')}) in a temporary copy of ${shared}`);
+  await bench.install(shared, peers).catch(async (error: unknown) => {
+    await closePeers();
+    console.error(`--peers: ${(error as Error).message}`);
+    process.exit(1);
+  });
 }
-if (runs > 1) {
-  const keys = Object.keys(all[0]!) as (keyof RunFigures)[];
-  print('median', Object.fromEntries(keys.map((key) => [key, median(all.map((figures) => figures[key]))])) as unknown as RunFigures);
+
+/** Runs the rounds: this project's modes, then each peer, one after another; prints each round. */
+async function runRounds(peerBench: PeerBench | null): Promise<RoundFigures[]> {
+  const all: RoundFigures[] = [];
+  // After SIGINT nothing more starts; the handler stops what runs and exits.
+  for (let round = 1; round <= rounds && !interrupted; round++) {
+    if (withPeers) console.log(`round ${round}`);
+    const figures: RoundFigures = {};
+    for (const system of ours) {
+      if (interrupted) break;
+      const run = (figures[system] = system === 'embedded' ? await runEmbedded(round) : await runSeparate(round));
+      if (!withPeers) console.log(figuresLine(`run ${round}${ours.length > 1 ? `, ${SYSTEM_LABELS[system]}` : ''}`, run, counts.throughput));
+    }
+    const failures: string[] = [];
+    for (const peer of peers) {
+      if (interrupted) break;
+      // One at a time: each peer's script stops its servers before the next starts.
+      figures[peer] = await peerBench!.run(peer).catch((error: unknown) => {
+        failures.push(`  ${SYSTEM_LABELS[peer]}: no figures (${(error as Error).message})`);
+        return undefined;
+      });
+    }
+    if (withPeers) printRound(figures, ours, peers, counts.throughput);
+    for (const failure of failures) console.log(failure);
+    all.push(figures);
+  }
+  return all;
+}
+
+// A run that fails because SIGINT stopped its processes is not an error: the handler exits with 130.
+const all = await runRounds(peerBench)
+  .catch((error: unknown) => {
+    if (interrupted) return null;
+    throw error;
+  })
+  .finally(() => peerBench?.close());
+if (all && !interrupted && withPeers) printSummary(all, ours, peers, counts.throughput);
+else if (all && !interrupted && rounds > 1) {
+  for (const system of ours) {
+    const figures = medianFigures(all.map((round) => round[system]!));
+    console.log(figuresLine(`median${ours.length > 1 ? `, ${SYSTEM_LABELS[system]}` : ''}`, figures, counts.throughput));
+  }
 }

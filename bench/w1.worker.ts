@@ -2,5 +2,5 @@ import 'reflect-metadata';
 import { runWorker } from '#workflows/sdk';
 import { NoopActivities, NoopWorkflow } from './fixtures/noop.workflow.js';
 
-/** The benchmark's worker process: W1 only, connected to SERVER_URL. */
+/** The benchmark's worker process: W1 only, connected to SERVER_URL, or (without it) to the embedded platform it starts. */
 await runWorker([NoopWorkflow], { activities: [NoopActivities] });
