@@ -104,6 +104,17 @@ export interface HeartbeatTaskResponse {
  * closes and every task it still holds is offered again at once (next attempt), without
  * waiting for a timeout.
  */
+export interface ShutdownWorkerRequest {
+  /**
+   * The tokens of the tasks this worker started (ran) and whose outcome the platform has not
+   * acknowledged. Only these attempts are recorded as failed (`WorkerShutdown`); every other
+   * task it holds (leased by a poll or a completion's response it never acted on) goes back
+   * undelivered: no failure recorded. Absent (an older worker): every task it holds counts as started.
+   */
+  started_task_tokens?: string[];
+}
+
+/** What the shutdown gave back. */
 export interface ShutdownWorkerResponse {
   released: number;
 }

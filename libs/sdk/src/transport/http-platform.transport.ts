@@ -25,6 +25,7 @@ import type {
   RunsPageWire,
   TasksResponse,
   WhoAmIWire,
+  ShutdownWorkerRequest,
   ShutdownWorkerResponse,
   WorkflowsListWire,
 } from '#workflows/protocol';
@@ -166,8 +167,9 @@ export class HttpPlatformTransport implements PlatformTransport {
     return this.call('POST', '/v1/workflows/tasks/heartbeat', body);
   }
 
-  shutdownWorker(workerId: string): Promise<ShutdownWorkerResponse> {
-    return this.call('POST', `/v1/workflows/workers/${encodeURIComponent(workerId)}/shutdown`, {});
+  shutdownWorker(workerId: string, startedTokens: readonly string[]): Promise<ShutdownWorkerResponse> {
+    const body: ShutdownWorkerRequest = { started_task_tokens: [...startedTokens] };
+    return this.call('POST', `/v1/workflows/workers/${encodeURIComponent(workerId)}/shutdown`, body);
   }
 
   async close(): Promise<void> {

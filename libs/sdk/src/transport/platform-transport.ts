@@ -59,6 +59,10 @@ export interface PlatformTransport {
   complete(body: CompleteTaskRequest): Promise<TasksResponse>;
   fail(body: FailTaskRequest): Promise<TasksResponse>;
   heartbeatTask(body: HeartbeatTaskRequest): Promise<HeartbeatTaskResponse>;
-  shutdownWorker(workerId: string): Promise<ShutdownWorkerResponse>;
+  /**
+   * Ends the session and hands back its tasks; `startedTokens` are the tasks this worker started
+   * whose outcome was not acknowledged (only their attempts fail; the others go back undelivered).
+   */
+  shutdownWorker(workerId: string, startedTokens: readonly string[]): Promise<ShutdownWorkerResponse>;
   close(): Promise<void>;
 }
