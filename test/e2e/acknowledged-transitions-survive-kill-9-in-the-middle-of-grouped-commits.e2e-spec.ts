@@ -64,7 +64,7 @@ describe('kill -9 of the platform in the middle of grouped commits', () => {
     const platform = processes[0]!;
     const signaled = new Set<number>();
     const started = new Set<number>();
-    let killed: Promise<void> | null = null;
+    let killed: Promise<unknown> | null = null;
     const acknowledged = (set: Set<number>, n: number): void => {
       set.add(n);
       if (!killed && signaled.size + started.size >= KILL_AFTER) killed = platform.kill('SIGKILL');
@@ -97,7 +97,7 @@ describe('kill -9 of the platform in the middle of grouped commits', () => {
       startedFound.push(n);
       const events = await client.getHandle(`g-${n}`).history();
       expect(events.map((event) => event.event_type)).toEqual([EventType.WorkflowExecutionStarted]);
-      expect(events[0]!.attributes.input).toEqual({ n });
+      expect((events[0]!.attributes as { input?: unknown }).input).toEqual({ n });
     }
     for (const n of started) expect(startedFound).toContain(n);
     console.log(

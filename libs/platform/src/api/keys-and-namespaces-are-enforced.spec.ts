@@ -34,6 +34,7 @@ const ROUTES: ['GET' | 'POST', string, unknown][] = [
   ['POST', '/v1/workflows/tasks/fail', { worker_id: 'w', task_token: 'w1.1', failure: { type: 'E', message: 'm' } }],
   ['POST', '/v1/workflows/tasks/heartbeat', { worker_id: 'w', task_token: 'a1.1' }],
   ['POST', '/v1/workflows/tasks/history', { worker_id: 'w', execution_id: 'e1', run_id: 'r1' }],
+  ['POST', '/v1/workflows/tasks/release', { worker_id: 'w', task_tokens: [] }],
 ];
 
 describe('API keys and namespaces', () => {

@@ -1,12 +1,12 @@
 import { Body, Controller, HttpCode, Post, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { HeartbeatTaskResponse, TaskHistoryResponse, TasksResponse } from '#workflows/protocol';
+import type { HeartbeatTaskResponse, ReleaseTasksResponse, TaskHistoryResponse, TasksResponse } from '#workflows/protocol';
 import { TasksService } from '../tasks/tasks.service.js';
 import { ApiExceptionFilter } from './api-exception.filter.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { CallerNamespace } from './caller-namespace.decorator.js';
 import { clientDisconnectSignal } from './client-disconnect.js';
-import { parseCompleteRequest, parseFailRequest, parseHeartbeatTaskRequest, parsePollRequest, parseTaskHistoryRequest } from './worker-requests.validator.js';
+import { parseCompleteRequest, parseFailRequest, parseHeartbeatTaskRequest, parsePollRequest, parseReleaseRequest, parseTaskHistoryRequest } from './worker-requests.validator.js';
 
 /** The worker protocol's task operations. */
 @Controller('v1/workflows/tasks')
@@ -37,6 +37,13 @@ export class TasksController {
     const request = parseCompleteRequest(body);
     const signal = clientDisconnectSignal(reply);
     return this.handBackIfUndelivered(namespace, request.worker_id, signal, await this.tasks.complete(namespace, request));
+  }
+
+  /** `POST /v1/workflows/tasks/release`: tasks a stopping worker received and will not start go back at once, undelivered. */
+  @Post('release')
+  @HttpCode(200)
+  release(@CallerNamespace() namespace: string, @Body() body: unknown): Promise<ReleaseTasksResponse> {
+    return this.tasks.release(namespace, parseReleaseRequest(body));
   }
 
   /** `POST /v1/workflows/tasks/history`: a page of a run's history, for a worker that does not hold the run it was sent new events of. */

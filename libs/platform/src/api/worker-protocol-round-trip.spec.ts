@@ -147,6 +147,20 @@ describe('the worker protocol, by hand over HTTP', () => {
     expect(stranger.status).toBe(404);
   });
 
+  it('takes back at once a task a stopping worker will not start: next attempt, no failure recorded (tasks/release)', async () => {
+    await h.call('POST', '/v1/workflows/wf/execute', { body: { execution_id: 'handed-back' } });
+    const [task] = await poll();
+    const release = (tokens: unknown) => h.call('POST', '/v1/workflows/tasks/release', { body: { worker_id: workerId, task_tokens: tokens } });
+    expect((await release(['not-a-token'])).body).toMatchObject({ code: 'WF_TASK_TOKEN_INVALID', detail: expect.stringContaining('task_tokens[0]') });
+    expect((await release([task!.task_token])).body).toEqual({ released: 1 });
+    // A token no longer leased to the worker is ignored.
+    expect((await release([task!.task_token])).body).toEqual({ released: 0 });
+    const [again] = await poll();
+    expect(again).toMatchObject({ execution_id: 'handed-back', attempt: 2 });
+    const history = await h.call('GET', '/v1/workflows/executions/handed-back/history');
+    expect(history.body.events.map((e: { event_type: string }) => e.event_type)).toEqual([EventType.WorkflowExecutionStarted]);
+  });
+
   it('wakes a waiting poll as soon as a task it can take is created', async () => {
     const held = poll({ wf: 1, act: 1 }, 20_000);
     await until(() => h.platform.app.get(TaskMatcher).waitingCount('alpha') === 1, 'the poll waits');

@@ -1,7 +1,9 @@
 import {
   CommandType,
+  ErrorCode,
   Limits,
   ParentClosePolicy,
+  parseTaskToken,
   type Command,
   type CompleteTaskRequest,
   type Failure,
@@ -12,11 +14,14 @@ import {
   type JsonValue,
   type PollTasksRequest,
   type RegisterWorkerRequest,
+  type ReleaseTasksRequest,
   type RetryPolicyWire,
+  type ShutdownWorkerRequest,
   type TaskHistoryRequest,
   type TaskSlots,
   type WorkflowRegistrationWire,
 } from '#workflows/protocol';
+import { PlatformError } from '../errors/platform.error.js';
 import { JsonFields, invalid } from './json-fields.js';
 
 /** Most workflows or activities one worker may register. */
@@ -27,6 +32,8 @@ const MAX_HANDLERS = 1000;
 const MAX_COMMANDS = 10_000;
 /** Most tasks one poll may ask for, of each kind. */
 const MAX_SLOTS = 1000;
+/** Most started task tokens one shutdown may list (a list this long already nears the body limit). */
+const MAX_STARTED_TOKENS = 100_000;
 /** Deepest `cause` chain of a failure. */
 const MAX_CAUSE_DEPTH = 32;
 /** Longest failure message or stack. */
@@ -54,6 +61,38 @@ export function parseRegisterRequest(body: unknown): RegisterWorkerRequest {
     max_concurrent_workflow_tasks: fields.integer('max_concurrent_workflow_tasks', 0, 1_000_000),
     max_concurrent_activity_tasks: fields.integer('max_concurrent_activity_tasks', 0, 1_000_000),
   };
+}
+
+/**
+ * Validates `POST /v1/workflows/workers/{worker_id}/shutdown`. No body, or one without
+ * `started_task_tokens` (an older worker), asks for every held task to count as started. A
+ * list item that is not a task token is a `WF_TASK_TOKEN_INVALID` naming it.
+ */
+export function parseShutdownRequest(body: unknown): ShutdownWorkerRequest {
+  if (body === undefined || body === null) return {};
+  const fields = JsonFields.of(body, '', ['started_task_tokens']);
+  if (!fields.has('started_task_tokens')) return {};
+  return { started_task_tokens: parseTokens(fields, 'started_task_tokens') };
+}
+
+/** Validates `POST /v1/workflows/tasks/release` (addition, issue 11): tasks a stopping worker received and will not start. */
+export function parseReleaseRequest(body: unknown): ReleaseTasksRequest {
+  const fields = JsonFields.of(body, '', ['worker_id', 'task_tokens']);
+  return { worker_id: fields.id('worker_id'), task_tokens: parseTokens(fields, 'task_tokens') };
+}
+
+/** A list of task tokens, each checked, at most {@link MAX_STARTED_TOKENS}. */
+function parseTokens(fields: JsonFields, name: string): string[] {
+  return fields.array(name, MAX_STARTED_TOKENS).map((token, index) => {
+    if (parseTaskToken(token) === null) {
+      const got = JSON.stringify(token)?.slice(0, 64) ?? 'nothing';
+      throw new PlatformError(
+        ErrorCode.TaskTokenInvalid,
+        `${fields.path(name)}[${index}] is not a task token (expected w<id>.<attempt>, a<id>.<attempt> or q<id>.<attempt>; got ${got})`,
+      );
+    }
+    return token as string;
+  });
 }
 
 /**

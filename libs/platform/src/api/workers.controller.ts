@@ -8,7 +8,7 @@ import { ApiExceptionFilter } from './api-exception.filter.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { CallerNamespace } from './caller-namespace.decorator.js';
 import { parseIdParam } from './execution-requests.validator.js';
-import { parseRegisterRequest } from './worker-requests.validator.js';
+import { parseRegisterRequest, parseShutdownRequest } from './worker-requests.validator.js';
 
 /** Who the caller is, and worker sessions: register, heartbeat and shutdown. */
 @Controller('v1/workflows/workers')
@@ -42,10 +42,13 @@ export class WorkersController {
     return { ok: true };
   }
 
-  /** `POST /v1/workflows/workers/{worker_id}/shutdown`: closes the session and offers its tasks to other workers at once. */
+  /**
+   * `POST /v1/workflows/workers/{worker_id}/shutdown`: closes the session and offers its tasks to
+   * other workers at once; those not in `started_task_tokens` go back without a failed attempt.
+   */
   @Post(':worker_id/shutdown')
   @HttpCode(200)
-  shutdown(@CallerNamespace() namespace: string, @Param('worker_id') workerId: string): Promise<ShutdownWorkerResponse> {
-    return this.sessions.shutdown(namespace, parseIdParam('worker_id', workerId));
+  shutdown(@CallerNamespace() namespace: string, @Param('worker_id') workerId: string, @Body() body: unknown): Promise<ShutdownWorkerResponse> {
+    return this.sessions.shutdown(namespace, parseIdParam('worker_id', workerId), parseShutdownRequest(body));
   }
 }

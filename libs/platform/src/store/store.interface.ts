@@ -51,12 +51,18 @@ export interface Store {
   getWorkerSession(namespace: string, workerId: string): Promise<WorkerSession | null>;
   /**
    * Addition: the worker is leaving. Its session expires at `now` (at the latest) and every task
-   * it holds is offered again at once, as when a session expires but without waiting: a workflow
+   * it holds is offered again at once, without waiting. A task whose token (task id and attempt)
+   * is in `startedTokens` ran on the worker and goes back as when a session expires: a workflow
    * task's attempt is recorded as failed (`WorkerShutdown`) and queued visible now at attempt+1;
    * an activity attempt fails with a retryable `WorkerShutdown` and, within its retry policy, is
-   * retried visible now, without backoff. `null` when the namespace has no such session.
+   * retried visible now, without backoff; a query is queued again. Every other task it holds
+   * (leased by a poll or a completion's answer, never started) goes back undelivered as
+   * {@link releaseTasks} hands it back: attempt+1, visible now, no failure recorded (an activity
+   * the workflow asked to stop ends as cancelled). Without `startedTokens` (an older worker),
+   * every task it holds counts as started. `released` counts every task given back. `null` when
+   * the namespace has no such session.
    */
-  shutdownWorkerSession(namespace: string, workerId: string, now: number): Promise<WorkerShutdownOutcome | null>;
+  shutdownWorkerSession(namespace: string, workerId: string, now: number, startedTokens?: readonly TaskTokenParts[]): Promise<WorkerShutdownOutcome | null>;
   /**
    * Addition, called once at platform start: every open session (live at `now`, or expired while
    * still holding a lease, i.e. during the downtime) gets the expiry `expiresAt`, so that live

@@ -8,6 +8,8 @@ import {
   type HeartbeatTaskRequest,
   type HeartbeatTaskResponse,
   type PollTasksRequest,
+  type ReleaseTasksRequest,
+  type ReleaseTasksResponse,
   type TaskHistoryRequest,
   type TaskHistoryResponse,
   type TaskSlots,
@@ -79,6 +81,15 @@ export class TasksService {
     } catch {
       // The workflow task timeout or the activity's timeouts take them back.
     }
+  }
+
+  /** Hands back tasks a worker of the namespace received and will not start: queued again at once, no failure recorded. */
+  async release(namespace: string, request: ReleaseTasksRequest): Promise<ReleaseTasksResponse> {
+    await this.sessions.session(namespace, request.worker_id);
+    const tokens = request.task_tokens.map((token) => parseTaskToken(token)!);
+    const tasks = await this.store.releaseTasks({ namespace, workerId: request.worker_id, tokens, now: this.clock.now() });
+    this.publisher.publish(namespace, { tasks });
+    return { released: tasks.length };
   }
 
   /** A page of a run's history for a live worker of the namespace; unknown execution or run: `WF_EXECUTION_NOT_FOUND`. */

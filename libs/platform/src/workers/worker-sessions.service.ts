@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   ErrorCode,
+  parseTaskToken,
   type Clock,
   type RegisterWorkerRequest,
   type RegisterWorkerResponse,
+  type ShutdownWorkerRequest,
   type ShutdownWorkerResponse,
   type WorkflowRegistrationWire,
 } from '#workflows/protocol';
@@ -80,12 +82,14 @@ export class WorkerSessionsService {
 
   /**
    * The worker is leaving: its session closes, its waiting polls answer at once, and every task
-   * it holds is offered to the other workers now (see `Store.shutdownWorkerSession`).
+   * it holds is offered to the other workers now (see `Store.shutdownWorkerSession`): as a failed
+   * attempt when it started the task (or does not say which it started), else undelivered.
    * `WF_WORKER_SESSION_NOT_FOUND` when the namespace has no such session.
    */
-  async shutdown(namespace: string, workerId: string): Promise<ShutdownWorkerResponse> {
+  async shutdown(namespace: string, workerId: string, request: ShutdownWorkerRequest = {}): Promise<ShutdownWorkerResponse> {
     const now = this.clock.now();
-    const outcome = await this.store.shutdownWorkerSession(namespace, workerId, now);
+    const started = request.started_task_tokens?.map(parseTaskToken).filter((token) => token !== null);
+    const outcome = await this.store.shutdownWorkerSession(namespace, workerId, now, started);
     if (!outcome) throw notFound(workerId);
     const cached = this.sessions.get(workerId);
     if (cached) cached.expiresAt = Math.min(cached.expiresAt, now);

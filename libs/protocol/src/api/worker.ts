@@ -104,6 +104,17 @@ export interface HeartbeatTaskResponse {
  * closes and every task it still holds is offered again at once (next attempt), without
  * waiting for a timeout.
  */
+export interface ShutdownWorkerRequest {
+  /**
+   * The tokens of the tasks this worker started (ran) and whose outcome the platform has not
+   * acknowledged. Only these attempts are recorded as failed (`WorkerShutdown`); every other
+   * task it holds (leased by a poll or a completion's response it never acted on) goes back
+   * undelivered: no failure recorded. Absent (an older worker): every task it holds counts as started.
+   */
+  started_task_tokens?: string[];
+}
+
+/** What the shutdown gave back. */
 export interface ShutdownWorkerResponse {
   released: number;
 }
@@ -125,4 +136,20 @@ export interface TaskHistoryRequest {
 /** A page of a run's history, in event order; fewer than `page_size` events: the last page. */
 export interface TaskHistoryResponse {
   history: HistoryEvent[];
+}
+
+/**
+ * Addition (issue 11): `POST /v1/workflows/tasks/release`, tasks leased to a stopping worker
+ * (from a poll or a completion's answer) that it will not start: each goes back at once as
+ * undelivered, without counting a failed attempt.
+ */
+export interface ReleaseTasksRequest {
+  worker_id: string;
+  task_tokens: string[];
+}
+
+/** What a release did. */
+export interface ReleaseTasksResponse {
+  /** How many tasks were queued again (tokens no longer leased to the worker are ignored). */
+  released: number;
 }

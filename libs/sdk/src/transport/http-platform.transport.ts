@@ -23,10 +23,13 @@ import type {
   RegisterWorkerRequest,
   RegisterWorkerResponse,
   RunsPageWire,
+  ReleaseTasksRequest,
+  ReleaseTasksResponse,
   TaskHistoryRequest,
   TaskHistoryResponse,
   TasksResponse,
   WhoAmIWire,
+  ShutdownWorkerRequest,
   ShutdownWorkerResponse,
   WorkflowsListWire,
 } from '#workflows/protocol';
@@ -168,12 +171,17 @@ export class HttpPlatformTransport implements PlatformTransport {
     return this.call('POST', '/v1/workflows/tasks/heartbeat', body);
   }
 
+  releaseTasks(body: ReleaseTasksRequest): Promise<ReleaseTasksResponse> {
+    return this.call('POST', '/v1/workflows/tasks/release', body);
+  }
+
   taskHistory(body: TaskHistoryRequest): Promise<TaskHistoryResponse> {
     return this.call('POST', '/v1/workflows/tasks/history', body);
   }
 
-  shutdownWorker(workerId: string): Promise<ShutdownWorkerResponse> {
-    return this.call('POST', `/v1/workflows/workers/${encodeURIComponent(workerId)}/shutdown`, {});
+  shutdownWorker(workerId: string, startedTokens: readonly string[]): Promise<ShutdownWorkerResponse> {
+    const body: ShutdownWorkerRequest = { started_task_tokens: [...startedTokens] };
+    return this.call('POST', `/v1/workflows/workers/${encodeURIComponent(workerId)}/shutdown`, body);
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,8 @@ import type {
   RegisterWorkerRequest,
   RegisterWorkerResponse,
   RunsPageWire,
+  ReleaseTasksRequest,
+  ReleaseTasksResponse,
   TaskHistoryRequest,
   TaskHistoryResponse,
   TasksResponse,
@@ -61,8 +63,14 @@ export interface PlatformTransport {
   complete(body: CompleteTaskRequest): Promise<TasksResponse>;
   fail(body: FailTaskRequest): Promise<TasksResponse>;
   heartbeatTask(body: HeartbeatTaskRequest): Promise<HeartbeatTaskResponse>;
+  /** Addition (issue 11): hands back tasks a stopping worker received and will not start. */
+  releaseTasks(body: ReleaseTasksRequest): Promise<ReleaseTasksResponse>;
   /** Addition (issue 11): a page of a run's history, for a workflow task whose run this worker no longer holds. */
   taskHistory(body: TaskHistoryRequest): Promise<TaskHistoryResponse>;
-  shutdownWorker(workerId: string): Promise<ShutdownWorkerResponse>;
+  /**
+   * Ends the session and hands back its tasks; `startedTokens` are the tasks this worker started
+   * whose outcome was not acknowledged (only their attempts fail; the others go back undelivered).
+   */
+  shutdownWorker(workerId: string, startedTokens: readonly string[]): Promise<ShutdownWorkerResponse>;
   close(): Promise<void>;
 }

@@ -42,6 +42,10 @@ const HISTORY_PAGE = 1000;
 function isRefusal(error: unknown): error is WorkflowsApiError {
   return error instanceof WorkflowsApiError && (error.status === 400 || error.status === 413 || error.status === 422);
 }
+/** The platform answered that the task is no longer this worker's (stale token, unknown task or session). */
+function isGone(error: unknown): boolean {
+  return error instanceof WorkflowsApiError && (error.status === 404 || error.status === 409);
+}
 /** Tries of one completion before it is given up (about 20 s of backoff). */
 const MAX_REPORT_ATTEMPTS = 8;
 
@@ -67,6 +71,12 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   private released = false;
   /** Tasks running on the executors: as many slots of each kind are kept for their completions' next tasks. */
   private running = 0;
+  /**
+   * The tokens of the tasks this worker started (handed to an executor) whose outcome the
+   * platform has not acknowledged. At shutdown only these count as attempts: every other task
+   * leased to this worker goes back undelivered.
+   */
+  private readonly started = new Set<string>();
   /** The threads that run workflow code, once started; `null` while it runs in this process. */
   private workflowThreads: WorkflowThreads | null = null;
 
@@ -144,9 +154,10 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     }
     // The session ends here: no heartbeat may register it again.
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    // Whatever this worker still holds is offered to other workers now, not after a timeout.
+    // Whatever this worker still holds is offered to other workers now, not after a timeout;
+    // only the attempts it started are failed, the tasks it never started go back undelivered.
     try {
-      const { released } = await this.connection.transport.shutdownWorker(this.session!.worker_id);
+      const { released } = await this.connection.transport.shutdownWorker(this.session!.worker_id, [...this.started]);
       this.released = true;
       if (released > 0) this.logger.log(`Released ${released} unfinished task(s) to other workers`);
     } catch (error) {
@@ -169,6 +180,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
 
   /** Runs one task and reports its outcome; the response may carry the next tasks. */
   private async run(task: TaskWire): Promise<void> {
+    this.started.add(task.task_token);
     this.running++;
     let request: Awaited<ReturnType<WorkerService['runTask']>>;
     try {
@@ -182,10 +194,12 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
       return;
     }
     // The finished task's slot goes to the completion's request for the next tasks (eager
-    // dispatch), with any other free slot; while stopping, it is simply returned.
+    // dispatch), with any other free slot. While stopping it is held until the report is
+    // answered, so that the drain waits for it (the release at shutdown must not overtake a
+    // completion in flight), and then returned.
     let next = { max_workflow_tasks: 0, max_activity_tasks: 0 };
-    if (this.stopping) this.slots.release(slot);
-    else {
+    const holdsSlot = this.stopping;
+    if (!holdsSlot) {
       next = this.slots.reserveFree();
       if (slot === 'workflow') next.max_workflow_tasks++;
       else next.max_activity_tasks++;
@@ -197,33 +211,50 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
           ? this.connection.transport.fail({ ...base, failure: request.failure })
           : this.connection.transport.complete({ ...base, ...request }),
       );
+      this.started.delete(task.task_token);
       acceptTasks(this.slots, next, response, (nextTask) => this.dispatch(nextTask));
     } catch (error) {
-      releaseSlots(this.slots, next);
       this.logger.warn(`Could not report ${task.kind} task ${task.task_token}: ${(error as Error).message}`);
-      if (task.kind === 'workflow' && !('failure' in request) && isRefusal(error)) await this.reportRefusal(task, error);
+      const refused = task.kind === 'workflow' && !('failure' in request) && isRefusal(error);
+      if (isGone(error) || (refused && (await this.reportRefusal(task, error)))) this.started.delete(task.task_token);
+      releaseSlots(this.slots, next);
+    } finally {
+      if (holdsSlot) this.slots.release(slot);
     }
   }
 
   /**
    * The platform refused a workflow task's commands (a 4xx naming the problem): the task is
    * failed with that reason, so that the execution shows it (history, `workflow_task_failure`)
-   * and is retried later, rather than waiting silently for its lease to run out.
+   * and is retried later, rather than waiting silently for its lease to run out. Resolves with
+   * whether the platform took that failure (or no longer holds the task for this worker).
    */
-  private async reportRefusal(task: WorkflowTaskWire, error: WorkflowsApiError): Promise<void> {
+  private async reportRefusal(task: WorkflowTaskWire, error: WorkflowsApiError): Promise<boolean> {
     const failure = { type: 'WorkflowTaskRefused', message: `The platform refused this workflow task's commands: ${error.detail}`, non_retryable: true };
     const none = { max_workflow_tasks: 0, max_activity_tasks: 0 };
     try {
       await this.report(() => this.connection.transport.fail({ worker_id: this.session!.worker_id, task_token: task.task_token, next: none, failure }));
+      return true;
     } catch (failed) {
       this.logger.warn(`Could not fail workflow task ${task.task_token}: ${(failed as Error).message}`);
+      return isGone(failed);
     }
   }
 
-  /** Runs a leased task, unless the worker is stopping: then it stays leased until the release at shutdown. */
+  /**
+   * Runs a leased task, unless the worker is stopping: then it is not started (its slot is
+   * returned) and is handed back at once, undelivered, without counting a failed attempt (or, if
+   * that fails, by the release at shutdown).
+   */
   private dispatch(task: TaskWire): void {
-    if (this.stopping) this.slots.release(slotKindOf(task.kind));
-    else this.tasks$.next(task);
+    if (!this.stopping) {
+      this.tasks$.next(task);
+      return;
+    }
+    this.slots.release(slotKindOf(task.kind));
+    // Back at once for other workers; if this fails, the release at shutdown hands it back.
+    const release = { worker_id: this.session!.worker_id, task_tokens: [task.task_token] };
+    this.connection.transport.releaseTasks(release).catch(() => undefined);
   }
 
   /**

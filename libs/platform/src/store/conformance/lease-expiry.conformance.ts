@@ -1,7 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
 import { ErrorCode, EventType, parseTaskToken, type Command, type RetryPolicyWire } from '#workflows/protocol';
 import type { Store, TransitionOutcome, WorkerSession } from '../store.interface.js';
-import { RETRY, T0, callerOf, claimActivityTasks, claimOf, claimWorkflowTask, expectCode, schedule, session, start } from './conformance.fixtures.js';
+import {
+  RETRY,
+  T0,
+  callerOf,
+  cancelActivity,
+  claimActivityTasks,
+  claimOf,
+  claimWorkflowTask,
+  eventTypes,
+  expectCode,
+  runWorkflowTask,
+  schedule,
+  session,
+  signal,
+  start,
+} from './conformance.fixtures.js';
 
 const E = EventType;
 
@@ -120,6 +135,71 @@ export function describeLeaseExpiryConformance(
       expect(await store.shutdownWorkerSession('a', s.workerId, T0 + 6)).toEqual({ released: 0, tasks: [] });
       expect(await store.refreshWorkerSessions(T0 + 7, T0 + 20_000)).toBe(1);
       expect((await store.getWorkerSession('a', s.workerId))?.expiresAt).toBe(T0 + 4);
+    });
+  });
+
+  describe('worker shutdown naming the attempts it started', () => {
+    const once: RetryPolicyWire = { ...RETRY, maximum_attempts: 1 };
+    const other = () => session('a', { workerId: 'w2', workerName: 'host-w2', expiresAt: T0 + 10_000 });
+
+    it('fails only the started attempts: the unstarted go back undelivered, with no failure, to any worker', async () => {
+      const store = current();
+      await startAndComplete([schedule(1, 'act', once), schedule(2, 'act', once)]);
+      for (const id of ['e2', 'e3']) await start(store, 'a', id, T0 + 2);
+      const held = await store.claimTasks(claimOf(s, T0 + 3));
+      const ran = held.filter((t) => (t.kind === 'activity' && t.activity_id === 1) || (t.kind === 'workflow' && t.execution_id === 'e2'));
+      expect(held).toHaveLength(4);
+      expect(ran).toHaveLength(2);
+      const e1Before = (await store.readHistory('a', 'e1', 0, 100))!.length;
+
+      const outcome = await store.shutdownWorkerSession('a', s.workerId, T0 + 4, ran.map((t) => parseTaskToken(t.task_token)!));
+      expect(outcome?.released).toBe(4);
+      // The started activity attempt fails by its policy (one attempt: the activity fails); the other records nothing.
+      const e1 = (await store.readHistory('a', 'e1', e1Before, 100))!;
+      expect(e1.map((e) => e.event_type)).toEqual([E.ActivityTaskFailed]);
+      expect(e1[0]!.attributes).toMatchObject({ activity_id: 1, attempt: 1, failure: { type: 'WorkerShutdown' } });
+      expect(await eventTypes(store, 'a', 'e2')).toEqual([E.WorkflowExecutionStarted, E.WorkflowTaskFailed]);
+      expect(await eventTypes(store, 'a', 'e3')).toEqual([E.WorkflowExecutionStarted]);
+
+      const w2 = other();
+      await store.openWorkerSession(w2);
+      const taken = await store.claimTasks(claimOf(w2, T0 + 5));
+      const described = taken.map((t) => `${t.kind} ${t.execution_id}${t.kind === 'activity' ? `#${t.activity_id}` : ''} attempt ${t.attempt}`);
+      expect(described.sort()).toEqual(['activity e1#2 attempt 2', 'workflow e1 attempt 1', 'workflow e2 attempt 2', 'workflow e3 attempt 2']);
+      // The unstarted activity, past its one attempt by number, still runs and completes: nothing counted it as failed.
+      const unstarted = taken.find((t) => t.kind === 'activity')!;
+      await store.completeActivityTask({ ...callerOf(w2, unstarted, T0 + 6), result: 2 });
+      expect((await store.readHistory('a', 'e1', 0, 100))!.pop()).toMatchObject({ event_type: E.ActivityTaskCompleted, attributes: { activity_id: 2 } });
+    });
+
+    it('retries a started activity attempt by its policy, without backoff', async () => {
+      const store = current();
+      await startAndComplete([schedule(1)]);
+      const [started] = await claimActivityTasks(store, s, T0 + 3);
+      const outcome = await store.shutdownWorkerSession('a', s.workerId, T0 + 4, [parseTaskToken(started!.task_token)!]);
+      expect(outcome?.tasks).toEqual([{ kind: 'activity', name: 'act', deploymentName: null, visibleAt: T0 + 4 }]);
+      expect((await store.readHistory('a', 'e1', 0, 100))!.pop()).toMatchObject({
+        event_type: E.ActivityTaskRetrying,
+        attributes: { attempt: 1, next_attempt_delay_ms: 0, failure: { type: 'WorkerShutdown' } },
+      });
+    });
+
+    it('ends as cancelled an unstarted activity the workflow asked to stop, as a release does', async () => {
+      const store = current();
+      await startAndComplete([schedule(1)]);
+      await claimActivityTasks(store, s, T0 + 3);
+      await signal(store, 'a', 'e1', T0 + 4);
+      await runWorkflowTask(store, s, T0 + 5, [cancelActivity(1)]);
+      const outcome = await store.shutdownWorkerSession('a', s.workerId, T0 + 6, []);
+      expect(outcome?.released).toBe(1);
+      expect((await store.readHistory('a', 'e1', 0, 100))!.pop()).toMatchObject({
+        event_type: E.ActivityTaskCanceled,
+        attributes: { activity_id: 1, attempt: 1, failure: null },
+      });
+      const w2 = other();
+      await store.openWorkerSession(w2);
+      expect((await store.claimTasks(claimOf(w2, T0 + 7))).map((t) => [t.kind, t.execution_id])).toEqual([['workflow', 'e1']]);
+      expect(await claimActivityTasks(store, w2, T0 + 100_000)).toEqual([]);
     });
   });
 

@@ -1,7 +1,9 @@
+import type { TaskTokenParts } from '#workflows/protocol';
 import { sessionExpiredFailure, workerShutdownFailure } from '../../executions/activity-timeout.planner.js';
 import { NamespaceCollector } from '../store-results.js';
 import type { CreatedTask, NamespaceTasks, TaskRelease, TimeoutSweep, TransitionOutcome, WorkerShutdownOutcome } from '../store.interface.js';
 import type { TaskRow, WorkerSessionRow } from '../store.rows.js';
+import { planShutdownRelease, planUndeliveredRelease, startedAttempts, type UndeliveredReleasePlan } from '../task-release.rules.js';
 import { UNKNOWN_WORKER, planTaskTimeout, unstuckTask } from '../task-transition.rules.js';
 import type { PostgresRunWriter } from './postgres-run.writer.js';
 import type { PgTx } from './postgres.transaction.js';
@@ -82,17 +84,18 @@ export class PostgresTimeoutTransitions {
       );
       if (task) leased.push(task);
     }
-    await this.writer.lockRuns(leased.filter((task) => task.cancel_requested).map((task) => task.run_id));
+    const plans = leased.map((task) => ({ task, plan: planUndeliveredRelease(task) }));
+    await this.writer.lockRuns(plans.filter(({ plan }) => plan !== 'requeue').map(({ task }) => task.run_id));
     const tasks: CreatedTask[] = [];
-    for (const task of leased) {
-      if (task.cancel_requested) tasks.push(...(await this.writer.endActivity(task, null, release.now, false)).tasks);
-      else tasks.push(await this.writer.requeue(task, release.now));
-    }
+    for (const { task, plan } of plans) tasks.push(...(await this.giveBackUndelivered(task, plan, release.now)));
     return tasks;
   }
 
-  /** Closes a session and offers every task it holds again at once (see `Store.shutdownWorkerSession`). */
-  async shutdownWorkerSession(namespace: string, workerId: string, now: number): Promise<WorkerShutdownOutcome | null> {
+  /**
+   * Closes a session and offers every task it holds again at once: an attempt it started fails
+   * (`WorkerShutdown`), any other goes back undelivered (see `Store.shutdownWorkerSession`).
+   */
+  async shutdownWorkerSession(namespace: string, workerId: string, now: number, startedTokens?: readonly TaskTokenParts[]): Promise<WorkerShutdownOutcome | null> {
     const session = await this.tx.one<WorkerSessionRow>('SELECT * FROM worker_sessions WHERE worker_id = $1 AND namespace = $2 FOR UPDATE', [
       workerId,
       namespace,
@@ -106,11 +109,15 @@ export class PostgresTimeoutTransitions {
       [workerId],
     );
     const leased = await this.tx.rows<TaskRow>(`SELECT * FROM tasks WHERE worker_id = $1 AND state = 'leased' ORDER BY id FOR UPDATE`, [workerId]);
-    await this.writer.lockRuns(leased.map((task) => task.run_id));
+    const started = startedAttempts(startedTokens);
+    const plans = leased.map((task) => ({ task, plan: planShutdownRelease(task, started) }));
+    // A requeue writes its task row alone: only the other plans lock their runs.
+    await this.writer.lockRuns(plans.filter(({ plan }) => plan !== 'requeue').map(({ task }) => task.run_id));
     const failure = workerShutdownFailure(session.worker_name);
     const tasks: CreatedTask[] = unstuck.map(unstuckTask);
-    for (const task of leased) {
-      tasks.push(...(await this.writer.failAbandonedAttempt(task, failure, session.worker_name, now, { noBackoff: true })).tasks);
+    for (const { task, plan } of plans) {
+      if (plan === 'failAttempt') tasks.push(...(await this.writer.failAbandonedAttempt(task, failure, session.worker_name, now, { noBackoff: true })).tasks);
+      else tasks.push(...(await this.giveBackUndelivered(task, plan, now)));
     }
     return { released: leased.length, tasks };
   }
@@ -132,6 +139,11 @@ export class PostgresTimeoutTransitions {
          (SELECT id FROM tasks WHERE state = 'closed' AND closed_at < $1 ORDER BY closed_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
       [closedBefore, Math.max(1, limit)],
     );
+  }
+
+  /** Hands back a leased task that never started: queued again, or ended as cancelled (its run locked). */
+  private async giveBackUndelivered(task: TaskRow, plan: UndeliveredReleasePlan, now: number): Promise<CreatedTask[]> {
+    return plan === 'endCancelled' ? (await this.writer.endActivity(task, null, now, false)).tasks : [await this.writer.requeue(task, now)];
   }
 
   private async timeOut(task: TaskRow, now: number): Promise<TransitionOutcome | null> {

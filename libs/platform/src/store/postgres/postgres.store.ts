@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ErrorCode, type Failure, type HistoryEvent, type TaskWire } from '#workflows/protocol';
+import { ErrorCode, type Failure, type HistoryEvent, type TaskTokenParts, type TaskWire } from '#workflows/protocol';
 import { PlatformError } from '../../errors/platform.error.js';
 import { decodeExecutionCursor } from '../page-cursor.js';
 import { executionPage } from '../store-results.js';
@@ -197,9 +197,9 @@ export class PostgresStore implements Store {
     });
   }
 
-  shutdownWorkerSession(namespace: string, workerId: string, now: number): Promise<WorkerShutdownOutcome | null> {
+  shutdownWorkerSession(namespace: string, workerId: string, now: number, startedTokens?: readonly TaskTokenParts[]): Promise<WorkerShutdownOutcome | null> {
     return this.write(async (tx) => {
-      const outcome = await this.timeouts(tx).shutdownWorkerSession(namespace, workerId, now);
+      const outcome = await this.timeouts(tx).shutdownWorkerSession(namespace, workerId, now, startedTokens);
       if (outcome) tx.notify(namespace, outcome);
       return outcome;
     });

@@ -1,8 +1,10 @@
+import type { TaskTokenParts } from '#workflows/protocol';
 import { sessionExpiredFailure, workerShutdownFailure } from '../../executions/activity-timeout.planner.js';
 import type { CreatedTask, NamespaceTasks, TaskRelease, TimeoutSweep, TransitionOutcome, WorkerShutdownOutcome } from '../store.interface.js';
 import type { SqliteRunWriter } from './sqlite-run.writer.js';
 import { NamespaceCollector } from '../store-results.js';
 import type { TaskRow, WorkerSessionRow } from '../store.rows.js';
+import { planShutdownRelease, planUndeliveredRelease, startedAttempts, type UndeliveredReleasePlan } from '../task-release.rules.js';
 import { UNKNOWN_WORKER, planTaskTimeout, unstuckTask } from '../task-transition.rules.js';
 import type { SqliteStatements } from './sqlite.statements.js';
 
@@ -78,18 +80,19 @@ export class SqliteTimeoutTransitions {
     const tasks: CreatedTask[] = [];
     for (const token of release.tokens) {
       const task = select.get(token.taskId, release.namespace, token.kind, release.workerId, token.attempt) as TaskRow | undefined;
-      if (task?.cancel_requested) tasks.push(...this.writer.endActivity(task, null, release.now, false).tasks);
-      else if (task) tasks.push(this.writer.requeue(task, release.now));
+      if (task) tasks.push(...this.giveBackUndelivered(task, planUndeliveredRelease(task), release.now));
     }
     return tasks;
   }
 
   /**
-   * Closes a session and offers every task it holds again at once: a workflow task's attempt
-   * fails with `WorkerShutdown`, an activity's too and is retried without backoff (within its
-   * retry policy), a query is queued again. `null` when the namespace has no such session.
+   * Closes a session and offers every task it holds again at once: an attempt the worker
+   * started (every one when `startedTokens` is absent) fails with `WorkerShutdown` (a workflow
+   * task is offered again, an activity retried without backoff within its retry policy, a query
+   * queued again); any other goes back undelivered, as {@link releaseTasks} does. `null` when
+   * the namespace has no such session.
    */
-  shutdownWorkerSession(namespace: string, workerId: string, now: number): WorkerShutdownOutcome | null {
+  shutdownWorkerSession(namespace: string, workerId: string, now: number, startedTokens?: readonly TaskTokenParts[]): WorkerShutdownOutcome | null {
     const session = this.statements
       .get('SELECT * FROM worker_sessions WHERE worker_id = ? AND namespace = ?')
       .get(workerId, namespace) as WorkerSessionRow | undefined;
@@ -105,10 +108,13 @@ export class SqliteTimeoutTransitions {
     const leased = this.statements
       .get(`SELECT * FROM tasks WHERE worker_id = ? AND state = 'leased' ORDER BY id`)
       .all(workerId) as TaskRow[];
+    const started = startedAttempts(startedTokens);
     const failure = workerShutdownFailure(session.worker_name);
     const tasks: CreatedTask[] = unstuck.map(unstuckTask);
     for (const task of leased) {
-      tasks.push(...this.writer.failAbandonedAttempt(task, failure, session.worker_name, now, { noBackoff: true }).tasks);
+      const plan = planShutdownRelease(task, started);
+      if (plan === 'failAttempt') tasks.push(...this.writer.failAbandonedAttempt(task, failure, session.worker_name, now, { noBackoff: true }).tasks);
+      else tasks.push(...this.giveBackUndelivered(task, plan, now));
     }
     return { released: leased.length, tasks };
   }
@@ -135,6 +141,11 @@ export class SqliteTimeoutTransitions {
            (SELECT id FROM tasks WHERE state = 'closed' AND closed_at < ? ORDER BY closed_at LIMIT ?)`,
       )
       .run(closedBefore, Math.max(1, limit)).changes;
+  }
+
+  /** Hands back a leased task that never started: queued again, or ended as cancelled. */
+  private giveBackUndelivered(task: TaskRow, plan: UndeliveredReleasePlan, now: number): CreatedTask[] {
+    return plan === 'endCancelled' ? this.writer.endActivity(task, null, now, false).tasks : [this.writer.requeue(task, now)];
   }
 
   private timeOut(task: TaskRow, now: number): TransitionOutcome | null {

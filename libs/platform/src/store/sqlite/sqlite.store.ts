@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Failure, HistoryEvent, TaskWire } from '#workflows/protocol';
+import type { Failure, HistoryEvent, TaskTokenParts, TaskWire } from '#workflows/protocol';
 import { decodeExecutionCursor } from '../page-cursor.js';
 import { ExecutionChanges, executionPage, publishChanges } from '../store-results.js';
 import type {
@@ -189,8 +189,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  shutdownWorkerSession(namespace: string, workerId: string, now: number): Promise<WorkerShutdownOutcome | null> {
-    return this.write(() => this.timeouts.shutdownWorkerSession(namespace, workerId, now));
+  shutdownWorkerSession(namespace: string, workerId: string, now: number, startedTokens?: readonly TaskTokenParts[]): Promise<WorkerShutdownOutcome | null> {
+    return this.write(() => this.timeouts.shutdownWorkerSession(namespace, workerId, now, startedTokens));
   }
 
   refreshWorkerSessions(now: number, expiresAt: number): Promise<number> {
