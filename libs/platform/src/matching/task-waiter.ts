@@ -52,8 +52,12 @@ export class TaskWaiter {
     }
   }
 
-  /** Ends the wait after `ms` unless something else ends it first. */
+  /**
+   * Ends the wait after `ms` unless something else ends it first; nothing when it has ended
+   * already (it can be woken or closed while its poll's claim is still being committed).
+   */
   expireAfter(ms: number): void {
+    if (this.settled) return;
     this.timer = setTimeout(() => this.settle('timeout'), Math.max(0, ms));
   }
 
