@@ -1,6 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { CommandType, EventType, ExecutionStatus, type ActivityTaskWire, type RetryPolicyWire, type TaskWire, type WorkflowTaskWire } from '#workflows/protocol';
 import { TaskMatcher } from '../matching/task.matcher.js';
+import { STORE } from '../platform.constants.js';
+import type { Store } from '../store/store.interface.js';
 import { PlatformTestHarness, registration, until } from '../testing/platform-test.harness.js';
 
 const retry: RetryPolicyWire = { initial_interval_ms: 10, backoff_coefficient: 2, maximum_interval_ms: 100, maximum_attempts: 3, non_retryable_error_types: [] };
@@ -161,11 +163,15 @@ describe('the worker protocol, by hand over HTTP', () => {
     expect(history.body.events.map((e: { event_type: string }) => e.event_type)).toEqual([EventType.WorkflowExecutionStarted]);
   });
 
-  it('wakes a waiting poll as soon as a task it can take is created', async () => {
+  it('hands a new execution\'s workflow task to a waiting poll in the start\'s own transaction (sync match), without a claim', async () => {
     const held = poll({ wf: 1, act: 1 }, 20_000);
     await until(() => h.platform.app.get(TaskMatcher).waitingCount('alpha') === 1, 'the poll waits');
+    const store = h.platform.app.get<Store>(STORE);
+    const claims = jest.spyOn(store, 'claimTasks');
     await h.call('POST', '/v1/workflows/wf/execute', { body: { execution_id: 'wake' } });
     expect((await held).map((t) => t.execution_id)).toEqual(['wake']);
+    expect(claims).not.toHaveBeenCalled();
+    claims.mockRestore();
   });
 
   it('wakes a waiting poll when a retry becomes visible', async () => {

@@ -12,9 +12,10 @@ import {
 } from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
 import { ExecutionWaiters } from '../matching/execution.waiters.js';
+import { TaskMatcher } from '../matching/task.matcher.js';
 import { TransitionPublisher } from '../matching/transition.publisher.js';
 import { CLOCK, STORE } from '../platform.constants.js';
-import type { ExecutionFilter, ExecutionRecord, Store, WorkflowRegistration } from '../store/store.interface.js';
+import type { ExecutionFilter, ExecutionRecord, StartExecutionOutcome, Store, WorkflowRegistration } from '../store/store.interface.js';
 import { PayloadValidator } from '../validation/payload.validator.js';
 import { executionClosed, executionNotFound } from './execution.errors.js';
 import { isClosed, toExecutionWire, toWorkflowDetailWire } from './execution.mapper.js';
@@ -28,6 +29,7 @@ export class ExecutionsService {
     private readonly publisher: TransitionPublisher,
     private readonly waiters: ExecutionWaiters,
     private readonly validator: PayloadValidator,
+    private readonly matcher: TaskMatcher,
   ) {}
 
   /** The namespace's registered workflows. */
@@ -70,16 +72,25 @@ export class ExecutionsService {
     if (request.signal) this.validator.checkRegisteredHandler(workflow, 'signal', request.signal.name, request.signal.input ?? null, 'signal.input');
     const executionId = request.execution_id ?? randomUUID();
     if (request.signal && request.execution_id !== undefined) await this.refuseOtherWorkflow(namespace, executionId, workflowName);
-    const outcome = await this.store.startExecution({
-      namespace,
-      executionId,
-      runId: randomUUID(),
-      workflowName,
-      deploymentName,
-      input: request.input ?? null,
-      now: this.clock.now(),
-      ...(request.signal ? { signal: { name: request.signal.name, input: request.signal.input ?? null } } : {}),
-    });
+    // Sync match: a poll waiting for such a task is leased the new workflow task in the start's own transaction.
+    const match = this.matcher.matchWaiting(namespace, { kind: 'workflow', name: workflowName, deploymentName });
+    let outcome: StartExecutionOutcome | undefined;
+    try {
+      outcome = await this.store.startExecution({
+        namespace,
+        executionId,
+        runId: randomUUID(),
+        workflowName,
+        deploymentName,
+        input: request.input ?? null,
+        now: this.clock.now(),
+        ...(request.signal ? { signal: { name: request.signal.name, input: request.signal.input ?? null } } : {}),
+        ...(match ? { next: match.claim } : {}),
+      });
+    } finally {
+      // Always: a poll matched for nothing claims again.
+      match?.deliver(outcome?.leased ?? []);
+    }
     if (!outcome.created) {
       const existing = outcome.execution;
       if (!request.signal) {

@@ -1,7 +1,8 @@
-import type { CreatedTask, WorkerSession } from '../store/store.interface.js';
+import type { TaskWire } from '#workflows/protocol';
+import type { ClaimRequest, CreatedTask, WorkerSession } from '../store/store.interface.js';
 
-/** Why a wait ended. */
-export type WakeReason = 'woken' | 'timeout' | 'aborted' | 'closed';
+/** Why a wait ended; `matched`: a transition is leasing a task to it (see {@link TaskWaiter.match}). */
+export type WakeReason = 'woken' | 'timeout' | 'aborted' | 'closed' | 'matched';
 
 /** What a waiting poll can take. */
 export interface WaiterCapacity {
@@ -25,9 +26,30 @@ export class TaskWaiter {
   /** The end of the wait. */
   readonly done: Promise<WakeReason>;
   private timer: NodeJS.Timeout | null = null;
+  /** What a matching transition leased to this poll, once `match()` ended the wait. */
+  readonly delivery: Promise<TaskWire[]>;
+  private deliver!: (tasks: TaskWire[]) => void;
 
-  constructor(readonly capacity: WaiterCapacity) {
+  /** `claim` builds the claim this poll would make now: a matching transition leases with it. */
+  constructor(
+    readonly capacity: WaiterCapacity,
+    private readonly claim?: () => ClaimRequest,
+  ) {
     this.done = new Promise((resolve) => (this.resolveWait = resolve));
+    this.delivery = new Promise((resolve) => (this.deliver = resolve));
+  }
+
+  /**
+   * Sync match: ends the wait (`matched`) for a transition that leases the task it creates to
+   * this poll in its own transaction. Returns the claim to lease with and the function that hands
+   * over what was leased, which must be called once (with nothing, the poll claims again); `null`
+   * when the wait has ended or the poll cannot be matched.
+   */
+  match(): { claim: ClaimRequest; deliver: (tasks: TaskWire[]) => void } | null {
+    if (this.settled || !this.claim) return null;
+    const claim = this.claim();
+    this.settle('matched');
+    return { claim, deliver: (tasks) => this.deliver(tasks) };
   }
 
   /** Whether this waiter's session looks live at `now` (the cached expiry is a lower bound). */

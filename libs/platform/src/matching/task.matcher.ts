@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { Clock, TaskWire } from '#workflows/protocol';
 import { CLOCK, STORE } from '../platform.constants.js';
-import type { CreatedTask, Store, WorkerSession } from '../store/store.interface.js';
+import type { ClaimRequest, CreatedTask, Store, WorkerSession } from '../store/store.interface.js';
 import { TaskWaiter } from './task-waiter.js';
 
 /** One poll's request. */
@@ -62,7 +62,7 @@ export class TaskMatcher implements OnModuleDestroy {
     };
     while (!this.closed && !params.signal?.aborted) {
       // Registered before claiming, so that a task created during the claim still wakes it.
-      const waiter = new TaskWaiter(capacity);
+      const waiter = new TaskWaiter(capacity, () => this.claimRequest(params));
       const onAbort = () => waiter.settle('aborted');
       params.signal?.addEventListener('abort', onAbort, { once: true });
       this.add(session.namespace, waiter);
@@ -73,6 +73,11 @@ export class TaskMatcher implements OnModuleDestroy {
         if (remaining <= 0) return [];
         waiter.expireAfter(remaining);
         const reason = await waiter.done;
+        if (reason === 'matched') {
+          const matched = await waiter.delivery;
+          if (matched.length > 0) return matched;
+          continue;
+        }
         if (reason !== 'woken') return [];
       } finally {
         waiter.settle('closed');
@@ -85,10 +90,15 @@ export class TaskMatcher implements OnModuleDestroy {
 
   /** Leases what the session can take now, without waiting. */
   claim(params: Omit<PollParams, 'waitMs'>): Promise<TaskWire[]> {
-    const { session } = params;
     if (params.maxWorkflowTasks <= 0 && params.maxActivityTasks <= 0) return Promise.resolve([]);
+    return this.store.claimTasks(this.claimRequest(params));
+  }
+
+  /** The claim a poll of the session (or a completing worker asking for `next`) makes now. */
+  claimRequest(params: Omit<PollParams, 'waitMs' | 'signal'>): ClaimRequest {
+    const { session } = params;
     const now = this.clock.now();
-    return this.store.claimTasks({
+    return {
       namespace: session.namespace,
       workerId: session.workerId,
       workerName: session.workerName,
@@ -101,7 +111,24 @@ export class TaskMatcher implements OnModuleDestroy {
       leaseExpiresAt: now + params.leaseMs,
       workflowTaskTimeoutMs: params.workflowTaskTimeoutMs,
       ...(params.historyWarnEvents === undefined ? {} : { historyWarnEvents: params.historyWarnEvents }),
-    });
+    };
+  }
+
+  /**
+   * Sync match: takes the oldest live waiting poll that can take a task like `task` out of the
+   * wait, so that the transition creating the task leases it to that poll in its own transaction
+   * (`EagerLease`). `deliver` must then be called once with what was leased; `null` when no poll waits.
+   */
+  matchWaiting(namespace: string, task: Pick<CreatedTask, 'kind' | 'name' | 'deploymentName'>): ReturnType<TaskWaiter['match']> {
+    if (this.closed) return null;
+    const now = this.clock.now();
+    const candidate = { ...task, visibleAt: now };
+    for (const waiter of this.waiters.get(namespace) ?? []) {
+      if (waiter.settled || !waiter.canTake(candidate) || !waiter.isLive(now)) continue;
+      const match = waiter.match();
+      if (match) return match;
+    }
+    return null;
   }
 
   /**

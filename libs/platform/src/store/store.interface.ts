@@ -291,8 +291,8 @@ export interface WorkflowRegistration {
   definition?: WorkflowRegistrationWire | null;
 }
 
-/** What starting an execution needs. */
-export interface StartExecutionParams {
+/** What starting an execution needs; `next` (addition, issue 11): a waiting poll's claim, leased the new workflow task in the same transaction (sync match). */
+export interface StartExecutionParams extends EagerLease {
   namespace: string;
   executionId: string;
   runId: string;
@@ -315,6 +315,8 @@ export interface StartExecutionOutcome {
   tasks: CreatedTask[];
   /** Set with `signal`: whether the signal was appended. */
   signaled?: boolean;
+  /** Addition (issue 11): the workflow task leased to `next`'s poll; `tasks` no longer lists it. */
+  leased?: TaskWire[];
 }
 
 /** One execution (its current run). Times are epoch milliseconds. */

@@ -304,7 +304,7 @@ export function eagerPicks(tasks: readonly CreatedTask[], claim: ClaimRequest): 
 }
 
 /** The outcome once `leased` went to the completing worker: those tasks are no longer announced to anyone. */
-export function withLeased(outcome: TransitionOutcome, leased: readonly TaskWire[]): TransitionOutcome {
+export function withLeased<T extends Pick<TransitionOutcome, 'tasks' | 'leased'>>(outcome: T, leased: readonly TaskWire[]): T {
   if (leased.length === 0) return outcome;
   const ids = new Set(leased.map((task) => parseTaskToken(task.task_token)?.taskId));
   return { ...outcome, tasks: outcome.tasks.filter((task) => task.taskId === undefined || !ids.has(task.taskId)), leased: [...leased] };

@@ -170,20 +170,14 @@ export class TasksService {
   private eagerClaim(session: WorkerSession, now: number, slots?: TaskSlots): { next?: ClaimRequest } {
     if (!slots || (slots.max_workflow_tasks <= 0 && slots.max_activity_tasks <= 0) || session.expiresAt <= now) return {};
     return {
-      next: {
-        namespace: session.namespace,
-        workerId: session.workerId,
-        workerName: session.workerName,
-        deploymentName: session.deploymentName,
-        workflowNames: session.workflows,
-        activityNames: session.activities,
+      next: this.matcher.claimRequest({
+        session,
         maxWorkflowTasks: slots.max_workflow_tasks,
         maxActivityTasks: slots.max_activity_tasks,
-        now,
-        leaseExpiresAt: now + this.sessions.leaseMs,
+        leaseMs: this.sessions.leaseMs,
         workflowTaskTimeoutMs: this.options.workflowTaskTimeoutMs,
-        ...(this.options.historyWarnEvents === undefined ? {} : { historyWarnEvents: this.options.historyWarnEvents }),
-      },
+        historyWarnEvents: this.options.historyWarnEvents,
+      }),
     };
   }
 

@@ -101,7 +101,7 @@ export class PostgresTaskTransitions {
    * Eager dispatch: leases to the completing worker's claim the tasks the transition created that
    * it can take (see `EagerLease`). Their runs are the transition's own, already locked by it.
    */
-  async leaseCreated(outcome: TransitionOutcome, claim: ClaimRequest | undefined): Promise<TransitionOutcome> {
+  async leaseCreated<T extends Pick<TransitionOutcome, 'tasks' | 'duplicate' | 'leased'>>(outcome: T, claim: ClaimRequest | undefined): Promise<T> {
     if (!claim || outcome.duplicate) return outcome;
     const leased: TaskWire[] = [];
     for (const taskId of eagerPicks(outcome.tasks, claim)) {

@@ -218,7 +218,7 @@ export class PostgresStore implements Store {
   }
 
   startExecution(params: StartExecutionParams): Promise<StartExecutionOutcome> {
-    return this.transition(params.namespace, (tx) => this.executions(tx).start(params));
+    return this.transition(params.namespace, async (tx) => this.tasks(tx).leaseCreated(await this.executions(tx).start(params), params.next));
   }
 
   getExecution(namespace: string, executionId: string): Promise<ExecutionRecord | null> {

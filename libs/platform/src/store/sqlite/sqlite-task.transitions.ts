@@ -97,7 +97,7 @@ export class SqliteTaskTransitions {
   }
 
   /** Eager dispatch: leases to the completing worker's claim the tasks the transition created that it can take (see `EagerLease`). */
-  leaseCreated(outcome: TransitionOutcome, claim: ClaimRequest | undefined): TransitionOutcome {
+  leaseCreated<T extends Pick<TransitionOutcome, 'tasks' | 'duplicate' | 'leased'>>(outcome: T, claim: ClaimRequest | undefined): T {
     if (!claim || outcome.duplicate) return outcome;
     const picks = eagerPicks(outcome.tasks, claim);
     if (picks.length === 0) return outcome;

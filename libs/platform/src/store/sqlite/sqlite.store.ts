@@ -206,7 +206,7 @@ export class SqliteStore implements Store {
   }
 
   startExecution(params: StartExecutionParams): Promise<StartExecutionOutcome> {
-    return this.write(() => this.executions.start(params));
+    return this.write(() => this.transitions.leaseCreated(this.executions.start(params), params.next));
   }
 
   getExecution(namespace: string, executionId: string): Promise<ExecutionRecord | null> {
