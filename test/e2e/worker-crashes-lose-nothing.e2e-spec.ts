@@ -113,11 +113,16 @@ describe('crashed, stopped and frozen workers lose nothing (R1, R2, R3, R5, R12,
     console.log(`R5: exited ${exitMs.toFixed(0)} ms after SIGTERM (grace 300 ms); ${retried.length} released task(s) retried elsewhere; duplicates ${duplicates}`);
     expect(exitMs).toBeLessThan(300 + 2000);
     expect(duplicates).toBe(0);
+    let handedBack = 0;
     for (const id of retried) {
       const history = await client.getHandle(id).history();
+      // On a slow machine a step can end before the SIGTERM: it completed at attempt 1, nothing to hand back.
+      if (history.some((e) => e.event_type === EventType.ActivityTaskCompleted && e.attributes.attempt === 1)) continue;
+      handedBack++;
       const retrying = history.find((e) => e.event_type === EventType.ActivityTaskRetrying);
       expect(retrying?.attributes).toMatchObject({ failure: { type: 'WorkerShutdown' }, next_attempt_delay_ms: 0 });
     }
+    expect(handedBack).toBeGreaterThan(0);
   }, 60_000);
 
   it('R12: a frozen worker (SIGSTOP past its session, then SIGCONT) cannot record a stale completion', async () => {
