@@ -43,10 +43,11 @@ export class TaskWaiter {
    * Sync match: ends the wait (`matched`) for a transition that leases the task it creates to
    * this poll in its own transaction. Returns the claim to lease with and the function that hands
    * over what was leased, which must be called once (with nothing, the poll claims again); `null`
-   * when the wait has ended or the poll cannot be matched.
+   * when the wait has ended, or has not begun: while its poll's own claim is under way (before
+   * {@link expireAfter}), a match could lease it more tasks than it asked for.
    */
   match(): { claim: ClaimRequest; deliver: (tasks: TaskWire[]) => void } | null {
-    if (this.settled || !this.claim) return null;
+    if (this.settled || !this.claim || this.timer === null) return null;
     const claim = this.claim();
     this.settle('matched');
     return { claim, deliver: (tasks) => this.deliver(tasks) };

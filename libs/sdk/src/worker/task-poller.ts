@@ -13,11 +13,8 @@ export interface TaskPollerHost {
   readonly pollWaitMs: number;
   /** The current session id (it changes when the worker registers again). */
   workerId(): string;
-  /**
-   * How many slots of each kind polls leave free: the running tasks' completions ask for them,
-   * so that the tasks those completions create come back in their responses (eager dispatch).
-   */
-  eagerHeadroom(): number;
+  /** How many tasks are running: their completions ask for the next tasks (eager dispatch). */
+  running(): number;
   /** Handles a failed poll (re-register, back off); resolves when polling may go on. */
   recover(error: unknown, consecutiveFailures: number): Promise<void>;
 }
@@ -55,7 +52,7 @@ export class TaskPoller {
     };
     const loop = async (): Promise<void> => {
       while (!this.stopped) {
-        const headroom = this.host.eagerHeadroom();
+        const headroom = eagerHeadroom(this.host.slots, this.host.running());
         if (this.open.size >= MAX_OPEN_POLLS || !this.host.slots.hasFree(headroom)) {
           await this.host.slots.changed();
           continue;
@@ -77,6 +74,17 @@ export class TaskPoller {
     for (const abort of this.open) abort.abort();
     this.host.slots.notify();
   }
+}
+
+/**
+ * How many free slots of each kind polls leave to the running tasks' completions, which ask for
+ * one of each kind beside their own, so that the tasks they create come back in their answers
+ * (eager dispatch): one per running task, but never more than half of the free slots (rounded
+ * up), so that a busy worker keeps polling for new work too.
+ */
+export function eagerHeadroom(slots: SlotCounter, running: number): number {
+  const free = Math.max(slots.free('workflow'), slots.free('activity'));
+  return Math.min(running, Math.ceil(free / 2));
 }
 
 /** Takes a response's tasks into the slots reserved for them, frees the rest, emits the tasks. */

@@ -69,7 +69,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   private stopping = false;
   /** Set once the platform took back this worker's tasks at shutdown: their outcomes are no longer ours to report. */
   private released = false;
-  /** Tasks running on the executors: as many slots of each kind are kept for their completions' next tasks. */
+  /** Tasks running on the executors: polls leave free slots for their completions' next tasks (see `eagerHeadroom`). */
   private running = 0;
   /**
    * The tokens of the tasks this worker started (handed to an executor) whose outcome the
@@ -97,7 +97,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
       slots: this.slots,
       pollWaitMs: options.pollWaitMs,
       workerId: () => this.session!.worker_id,
-      eagerHeadroom: () => this.running,
+      running: () => this.running,
       recover: (error, failures) => this.recover(error, failures),
     });
   }
@@ -200,7 +200,8 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     let next = { max_workflow_tasks: 0, max_activity_tasks: 0 };
     const holdsSlot = this.stopping;
     if (!holdsSlot) {
-      next = this.slots.reserveFree();
+      // Its own slot, and one of each kind if free: what a transition usually creates for it.
+      next = this.slots.reserveFree(0, 1);
       if (slot === 'workflow') next.max_workflow_tasks++;
       else next.max_activity_tasks++;
     }
