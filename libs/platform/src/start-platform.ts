@@ -16,6 +16,9 @@ import { PlatformModule, platformLogger } from './platform.module.js';
 import { openStore } from './store/store.factory.js';
 import type { Store } from './store/store.interface.js';
 
+
+/** The listen backlog asked for (the kernel caps it at `net.core.somaxconn`). */
+const LISTEN_BACKLOG = 4096;
 /**
  * Every route needs an API key, and it is checked before the body is read: a caller without
  * a valid key gets 401, never a parse error, and cannot make the server read a large body.
@@ -85,7 +88,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Runn
   try {
     app.useGlobalFilters(app.get(ApiExceptionFilter));
     requireKeyBeforeBody(adapter, app.get(ApiKeysService));
-    await app.listen({ port: resolved.port, host: resolved.host });
+    // A deep accept queue: a burst of new connections (thousands of clients waiting on results)
+    // while the event loop is busy must not overflow it, or their SYNs are dropped and retried after 1, 3, 7 s.
+    await app.listen({ port: resolved.port, host: resolved.host, backlog: LISTEN_BACKLOG });
   } catch (error) {
     await app.close().catch(() => undefined);
     throw error;

@@ -86,23 +86,4 @@ describe('TaskPoller', () => {
     subscription.unsubscribe();
     for (const request of transport.requests) request.answer({ tasks: [] });
   });
-
-  it('keeps at most half of the free slots for completions, so that a busy worker still polls for new work', async () => {
-    const transport = new HeldPolls();
-    const slots = new SlotCounter({ workflow: 4, activity: 4 });
-    const poller = new TaskPoller({
-      transport: transport as unknown as PlatformTransport,
-      slots,
-      pollWaitMs: 1000,
-      workerId: () => 'worker-1',
-      running: () => 10,
-      recover: async () => undefined,
-    });
-    const subscription = poller.tasks$.subscribe();
-    await transport.sent(1);
-    expect(transport.requests[0]!.body).toMatchObject({ max_workflow_tasks: 2, max_activity_tasks: 2 });
-    poller.stop();
-    subscription.unsubscribe();
-    for (const request of transport.requests) request.answer({ tasks: [] });
-  });
 });

@@ -19,14 +19,11 @@ export class SlotCounter {
   constructor(private readonly limits: Record<SlotKind, number>) {}
 
   /**
-   * Reserves the free slots, but `keep` of each kind (or as many as are free), and at most `most`
-   * of each kind; returns how many of each kind were reserved.
+   * Reserves the free slots, but `keep` of each kind (or as many as are free), and returns how
+   * many of each kind were reserved.
    */
-  reserveFree(keep = 0, most = Number.POSITIVE_INFINITY): TaskSlots {
-    const slots = {
-      max_workflow_tasks: Math.min(most, this.spare('workflow', keep)),
-      max_activity_tasks: Math.min(most, this.spare('activity', keep)),
-    };
+  reserveFree(keep = 0): TaskSlots {
+    const slots = { max_workflow_tasks: this.spare('workflow', keep), max_activity_tasks: this.spare('activity', keep) };
     this.used.workflow += slots.max_workflow_tasks;
     this.used.activity += slots.max_activity_tasks;
     return slots;

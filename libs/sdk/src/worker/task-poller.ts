@@ -52,7 +52,7 @@ export class TaskPoller {
     };
     const loop = async (): Promise<void> => {
       while (!this.stopped) {
-        const headroom = eagerHeadroom(this.host.slots, this.host.running());
+        const headroom = eagerHeadroom(this.host.running());
         if (this.open.size >= MAX_OPEN_POLLS || !this.host.slots.hasFree(headroom)) {
           await this.host.slots.changed();
           continue;
@@ -77,14 +77,11 @@ export class TaskPoller {
 }
 
 /**
- * How many free slots of each kind polls leave to the running tasks' completions, which ask for
- * one of each kind beside their own, so that the tasks they create come back in their answers
- * (eager dispatch): one per running task, but never more than half of the free slots (rounded
- * up), so that a busy worker keeps polling for new work too.
+ * How many free slots of each kind polls leave to the running tasks' completions, so that the
+ * tasks those completions create come back in their answers (eager dispatch): one per running task.
  */
-export function eagerHeadroom(slots: SlotCounter, running: number): number {
-  const free = Math.max(slots.free('workflow'), slots.free('activity'));
-  return Math.min(running, Math.ceil(free / 2));
+export function eagerHeadroom(running: number): number {
+  return running;
 }
 
 /** Takes a response's tasks into the slots reserved for them, frees the rest, emits the tasks. */

@@ -69,7 +69,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   private stopping = false;
   /** Set once the platform took back this worker's tasks at shutdown: their outcomes are no longer ours to report. */
   private released = false;
-  /** Tasks running on the executors: polls leave free slots for their completions' next tasks (see `eagerHeadroom`). */
+  /** Tasks running on the executors: polls leave as many free slots of each kind for their completions' next tasks. */
   private running = 0;
   /**
    * The tokens of the tasks this worker started (handed to an executor) whose outcome the
@@ -200,8 +200,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
     let next = { max_workflow_tasks: 0, max_activity_tasks: 0 };
     const holdsSlot = this.stopping;
     if (!holdsSlot) {
-      // Its own slot, and one of each kind if free: what a transition usually creates for it.
-      next = this.slots.reserveFree(0, 1);
+      next = this.slots.reserveFree();
       if (slot === 'workflow') next.max_workflow_tasks++;
       else next.max_activity_tasks++;
     }
