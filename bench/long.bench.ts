@@ -61,6 +61,7 @@ try {
   await w4.result();
   const events = (await w4.history()).length;
   // A fresh worker holds nothing: every query replays the whole history there.
+  const firstRssMb = first.peakRssBytes() / 2 ** 20;
   await first.kill('SIGTERM');
   const fresh = await startWorkerProcess('long-fresh-worker', platform.url, KEY, WORKER);
   processes.push(fresh);
@@ -76,7 +77,7 @@ try {
       `(${times.map((time) => time.toFixed(0)).join(', ')})`,
   );
   console.log(
-    `peak RSS: platform ${(platform.process.peakRssBytes() / 2 ** 20).toFixed(0)} MB, worker ${(first.peakRssBytes() / 2 ** 20).toFixed(0)} MB, ` +
+    `peak RSS: platform ${(platform.process.peakRssBytes() / 2 ** 20).toFixed(0)} MB, worker ${firstRssMb.toFixed(0)} MB, ` +
       `fresh worker ${(fresh.peakRssBytes() / 2 ** 20).toFixed(0)} MB`,
   );
 } finally {
