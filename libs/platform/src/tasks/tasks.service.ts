@@ -75,9 +75,7 @@ export class TasksService {
    */
   async releaseUndelivered(namespace: string, workerId: string, tasks: readonly TaskWire[]): Promise<void> {
     try {
-      const tokens = tasks.map((task) => parseTaskToken(task.task_token)).filter((token) => token !== null);
-      const released = await this.store.releaseTasks({ namespace, workerId, tokens, now: this.clock.now() });
-      this.publisher.publish(namespace, { tasks: released });
+      await this.handBack(namespace, workerId, tasks.map((task) => task.task_token));
     } catch {
       // The workflow task timeout or the activity's timeouts take them back.
     }
@@ -86,10 +84,15 @@ export class TasksService {
   /** Hands back tasks a worker of the namespace received and will not start: queued again at once, no failure recorded. */
   async release(namespace: string, request: ReleaseTasksRequest): Promise<ReleaseTasksResponse> {
     await this.sessions.session(namespace, request.worker_id);
-    const tokens = request.task_tokens.map((token) => parseTaskToken(token)!);
-    const tasks = await this.store.releaseTasks({ namespace, workerId: request.worker_id, tokens, now: this.clock.now() });
+    return { released: await this.handBack(namespace, request.worker_id, request.task_tokens) };
+  }
+
+  /** Queues again the tasks still leased to `workerId` at these tokens' attempts, wakes the polls that can take them; how many. */
+  private async handBack(namespace: string, workerId: string, taskTokens: readonly string[]): Promise<number> {
+    const tokens = taskTokens.map((token) => parseTaskToken(token)).filter((token) => token !== null);
+    const tasks = await this.store.releaseTasks({ namespace, workerId, tokens, now: this.clock.now() });
     this.publisher.publish(namespace, { tasks });
-    return { released: tasks.length };
+    return tasks.length;
   }
 
   /** A page of a run's history for a live worker of the namespace; unknown execution or run: `WF_EXECUTION_NOT_FOUND`. */

@@ -13,7 +13,10 @@ export interface TaskPollerHost {
   readonly pollWaitMs: number;
   /** The current session id (it changes when the worker registers again). */
   workerId(): string;
-  /** How many tasks are running: their completions ask for the next tasks (eager dispatch). */
+  /**
+   * How many tasks are running: polls leave as many free slots of each kind to their
+   * completions, so that the tasks those completions create come back in their answers (eager dispatch).
+   */
   running(): number;
   /** Handles a failed poll (re-register, back off); resolves when polling may go on. */
   recover(error: unknown, consecutiveFailures: number): Promise<void>;
@@ -52,7 +55,7 @@ export class TaskPoller {
     };
     const loop = async (): Promise<void> => {
       while (!this.stopped) {
-        const headroom = eagerHeadroom(this.host.running());
+        const headroom = this.host.running();
         if (this.open.size >= MAX_OPEN_POLLS || !this.host.slots.hasFree(headroom)) {
           await this.host.slots.changed();
           continue;
@@ -74,14 +77,6 @@ export class TaskPoller {
     for (const abort of this.open) abort.abort();
     this.host.slots.notify();
   }
-}
-
-/**
- * How many free slots of each kind polls leave to the running tasks' completions, so that the
- * tasks those completions create come back in their answers (eager dispatch): one per running task.
- */
-export function eagerHeadroom(running: number): number {
-  return running;
 }
 
 /** Takes a response's tasks into the slots reserved for them, frees the rest, emits the tasks. */
