@@ -9,3 +9,4 @@ export * from './history/event-type.js';
 export * from './history/history-event.js';
 export * from './limits.js';
 export * from './tasks/task.js';
+export * from './retry/activity-retry.js';

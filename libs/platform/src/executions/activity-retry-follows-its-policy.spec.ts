@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { TimeoutType, type RetryPolicyWire } from '#workflows/protocol';
-import { planActivityFailure, retryDelayMs } from './activity-retry.planner.js';
-import { activityTimeoutFailure, nextActivityDeadline } from './activity-timeout.planner.js';
+import { TimeoutType, activityTimeoutFailure, planActivityFailure, retryDelayMs, type RetryPolicyWire } from '#workflows/protocol';
+import { nextActivityDeadline } from './activity-timeout.planner.js';
 
 const policy: RetryPolicyWire = {
   initial_interval_ms: 1000,

@@ -58,25 +58,6 @@ export function nextActivityDeadline(settings: ActivityTimeoutSettings, times: A
   return earliest;
 }
 
-/**
- * Whether a timeout ends the whole activity (schedule-to-start, schedule-to-close: recorded as
- * `ACTIVITY_TASK_FAILED`, non-retryable) or only the attempt (start-to-close, heartbeat: the
- * retry policy decides).
- */
-export function timeoutEndsActivity(timeoutType: TimeoutType): boolean {
-  return timeoutType === TimeoutType.ScheduleToStart || timeoutType === TimeoutType.ScheduleToClose;
-}
-
-/** The failure an activity timeout is recorded with. */
-export function activityTimeoutFailure(activityName: string, attempt: number, deadline: Omit<ActivityDeadline, 'at'>): Failure {
-  return {
-    type: PlatformFailureType.ActivityTimeout,
-    message: `activity ${activityName} attempt ${attempt} timed out (${deadline.timeoutType} after ${deadline.timeoutMs} ms)`,
-    non_retryable: timeoutEndsActivity(deadline.timeoutType),
-    details: { timeout_type: deadline.timeoutType },
-  };
-}
-
 /** The failure a workflow task is recorded with when it was not completed in time. */
 export function workflowTaskTimeoutFailure(timeoutMs: number): Failure {
   return {

@@ -3,6 +3,10 @@ import {
   EventType,
   formatTaskToken,
   parseTaskToken,
+  activityTimeoutFailure,
+  planActivityFailure,
+  timeoutEndsActivity,
+  type ActivityFailurePlan,
   type ActivityTaskWire,
   type Failure,
   type HistoryEvent,
@@ -13,12 +17,9 @@ import {
   type WorkflowTaskWire,
 } from '#workflows/protocol';
 import { PlatformError } from '../errors/platform.error.js';
-import { planActivityFailure, type ActivityFailurePlan } from '../executions/activity-retry.planner.js';
 import {
-  activityTimeoutFailure,
   nextActivityDeadline,
   scheduleToCloseDeadline,
-  timeoutEndsActivity,
   workflowTaskTimeoutFailure,
 } from '../executions/activity-timeout.planner.js';
 import type { ActivityTaskHeartbeat, ClaimRequest, CreatedTask, TaskCaller, TransitionOutcome } from './store.interface.js';

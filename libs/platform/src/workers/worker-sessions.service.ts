@@ -67,6 +67,7 @@ export class WorkerSessionsService {
       heartbeat_interval_ms: this.options.heartbeatIntervalMs,
       session_timeout_ms: this.options.sessionTimeoutMs,
       poll_wait_ms: this.options.pollWaitMs,
+      workflow_task_timeout_ms: this.options.workflowTaskTimeoutMs,
       warnings: [],
     };
   }

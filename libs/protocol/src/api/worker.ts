@@ -42,6 +42,12 @@ export interface RegisterWorkerResponse {
   session_timeout_ms: number;
   /** Longest a poll is held open waiting for a task. */
   poll_wait_ms: number;
+  /**
+   * Addition (issue 11): how long a leased workflow task may take before it times out and is
+   * offered again. Local activities run inside a workflow task, so the worker keeps them well
+   * within it.
+   */
+  workflow_task_timeout_ms?: number;
   warnings: string[];
 }
 

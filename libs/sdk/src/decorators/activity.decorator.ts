@@ -32,6 +32,18 @@ export interface ActivityOptions {
    */
   heartbeatTimeout?: Duration;
   retry?: RetryPolicy;
+  /**
+   * Runs the activity as a **local activity**: on the worker that runs the workflow task, inside
+   * that task, with its result recorded with the task's completion (one commit instead of three,
+   * no queue, no poll). For short calls (milliseconds to a few seconds). Retries follow `retry`
+   * and each attempt `startToCloseTimeout`, both on this worker; `scheduleToCloseTimeout` bounds
+   * the whole. A local activity that cannot finish within the workflow task's budget (half the
+   * platform's workflow task timeout: 5 s by default), because an attempt still runs or the next
+   * retry would start after it, continues as an ordinary activity with the attempts left.
+   * `scheduleToStartTimeout` and `heartbeatTimeout` apply only to that ordinary activity.
+   * @default false
+   */
+  local?: boolean;
 }
 
 /**

@@ -32,6 +32,8 @@ export interface ResolvedActivityOptions {
   scheduleToCloseTimeoutMs: number;
   heartbeatTimeoutMs: number;
   retry: RetryPolicyWire;
+  /** Runs on the workflow's own worker, inside its workflow task (`local: true`). */
+  local: boolean;
 }
 
 /** Merges decorator and per-call options and resolves them. */
@@ -45,9 +47,16 @@ export function resolveActivityOptions(base: ActivityOptions, override: Activity
     scheduleToCloseTimeoutMs: optionalMs(override.scheduleToCloseTimeout ?? base.scheduleToCloseTimeout, 'scheduleToCloseTimeout'),
     heartbeatTimeoutMs: optionalMs(override.heartbeatTimeout ?? base.heartbeatTimeout, 'heartbeatTimeout'),
     retry: resolveRetryPolicy({ ...base.retry, ...override.retry }),
+    local: localOption(override.local ?? base.local),
   };
 }
 
 function optionalMs(duration: ActivityOptions['startToCloseTimeout'], what: string): number {
   return duration === undefined ? 0 : toMilliseconds(duration, what);
+}
+
+function localOption(local: unknown): boolean {
+  if (local === undefined) return false;
+  if (typeof local !== 'boolean') throw new TypeError(`local must be true or false, got ${JSON.stringify(local)}`);
+  return local;
 }

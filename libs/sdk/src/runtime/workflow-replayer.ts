@@ -5,9 +5,12 @@ import {
   EventType,
   RESOLUTION_EVENT_TYPES,
   type Command,
+  type Failure,
   type HistoryEvent,
+  type JsonValue,
 } from '#workflows/protocol';
 import { NonDeterminismError } from '../errors/non-determinism.error.js';
+import { LOCAL_ACTIVITY_MARKER, type LocalActivityCall, type LocalActivityOutcome } from './local-activity.js';
 import type { WorkflowInfo } from './workflow-info.js';
 import { PATCH_MARKER, SIDE_EFFECT_MARKER, type WorkflowRun } from './workflow-run.js';
 
@@ -15,7 +18,7 @@ import { PATCH_MARKER, SIDE_EFFECT_MARKER, type WorkflowRun } from './workflow-r
 const drain = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Runs the workflow until it is blocked: drains, then re-checks its conditions, until none is newly satisfied. */
-async function settle(run: WorkflowRun): Promise<void> {
+export async function settle(run: WorkflowRun): Promise<void> {
   do await drain();
   while (run.checkConditions());
 }
@@ -133,9 +136,45 @@ async function runCuts(run: WorkflowRun, history: HistoryEvent[], cuts: Cut[], n
     }
     await settle(run);
     if (cut.markerIndex === null) break;
-    checkDeterminism(run.takeCommands(), recordedCommands(history, cut.markerIndex), history[cut.markerIndex]!.event_id);
+    const recorded = recordedCommands(history, cut.markerIndex);
+    const markerEventId = history[cut.markerIndex]!.event_id;
+    // The local activities this task ran settle as it recorded them, in turns, as they did when it ran.
+    for (let calls = run.takeLocalCalls(); calls.length > 0; calls = run.takeLocalCalls()) {
+      run.resolveLocal(calls.map((call) => recordedLocalOutcome(call, recorded, markerEventId)));
+      await settle(run);
+    }
+    checkDeterminism(run.takeCommands(), recorded, markerEventId);
   }
   return run.takeCommands();
+}
+
+/**
+ * How a completed task recorded a local activity it ran: its marker (result or failure), or the
+ * ordinary activity it fell back to (scheduled with the same id). A call it never recorded means
+ * the code changed: a non-determinism error.
+ */
+function recordedLocalOutcome(call: LocalActivityCall, recorded: readonly HistoryEvent[], markerEventId: number): LocalActivityOutcome {
+  for (const event of recorded) {
+    if (event.event_type === EventType.MarkerRecorded && event.attributes.marker_name === LOCAL_ACTIVITY_MARKER) {
+      const details = event.attributes.details as { activity_id?: unknown; activity_name?: unknown; attempts?: unknown; result?: JsonValue; failure?: Failure } | null;
+      if (details?.activity_id !== call.activity_id) continue;
+      if (details.activity_name !== call.activity_name) {
+        throw new NonDeterminismError(
+          `Workflow task completed at event ${markerEventId}: local activity #${call.activity_id} is ${call.activity_name} but history recorded ${String(details.activity_name)} (event ${event.event_id}). ` +
+            'The workflow code changed in a way that running executions cannot replay.',
+        );
+      }
+      const attempts = typeof details.attempts === 'number' ? details.attempts : 1;
+      return details.failure ? { activity_id: call.activity_id, attempts, failure: details.failure } : { activity_id: call.activity_id, attempts, result: details.result ?? null };
+    }
+    if (event.event_type === EventType.ActivityTaskScheduled && event.attributes.activity_id === call.activity_id) {
+      return { activity_id: call.activity_id, attempts: 0, fallback: { retry: event.attributes.retry } };
+    }
+  }
+  throw new NonDeterminismError(
+    `Workflow task completed at event ${markerEventId}: local activity ${call.activity_name} #${call.activity_id} was not in history. ` +
+      'The workflow code changed in a way that running executions cannot replay.',
+  );
 }
 
 /** The history figures of `ctx.info`. */
@@ -317,8 +356,9 @@ function describeEvent(event: HistoryEvent): string {
   }
 }
 
-/** What identifies a marker: a side effect's sequence number, a patch's id (a side effect's value may differ). */
+/** What identifies a marker: a side effect's sequence number, a patch's id, a local activity's id (a value or result may differ). */
 function markerKey(details: unknown): string {
-  const { seq, patch_id: patchId } = (details ?? {}) as { seq?: unknown; patch_id?: unknown };
-  return patchId !== undefined ? `'${String(patchId)}'` : `#${String(seq)}`;
+  const { seq, patch_id: patchId, activity_id: activityId } = (details ?? {}) as { seq?: unknown; patch_id?: unknown; activity_id?: unknown };
+  if (patchId !== undefined) return `'${String(patchId)}'`;
+  return `#${String(seq ?? activityId)}`;
 }

@@ -20,6 +20,7 @@ import type { HandlerKind } from '../decorators/handler.decorators.js';
 import type { ResolvedActivityOptions } from '../options/retry-policy.js';
 import type { WorkflowDefinition, WorkflowRegistry } from '../discovery/workflow-registry.js';
 import { createActivityProxy } from './activity-proxy.js';
+import { LOCAL_ACTIVITY_MARKER, type LocalActivityCall, type LocalActivityMarkerDetails, type LocalActivityOutcome } from './local-activity.js';
 import { ChildWorkflowHandle, type ChildWorkflowOptions } from './child-workflow.handle.js';
 import { toJsonPayload } from './payload.js';
 import { WorkflowContext, type WorkflowContextHost } from './workflow-context.js';
@@ -108,6 +109,10 @@ export class WorkflowRun implements WorkflowContextHost {
   info: WorkflowInfo;
   private instance: Record<string | symbol, (...args: unknown[]) => unknown> | null = null;
   private readonly activities = new Map<number, PendingActivity>();
+  /** Local activities the workflow awaits: called, not yet resolved by the worker (or by their recorded markers on replay). */
+  private readonly localActivities = new Map<number, PendingActivity & { call: LocalActivityCall }>();
+  /** Local activities called since the last {@link takeLocalCalls}. */
+  private localCalls: LocalActivityCall[] = [];
   private readonly timers = new Map<number, Pending>();
   private readonly conditions = new Set<PendingCondition>();
   private readonly children = new Map<number, PendingChild>();
@@ -241,8 +246,7 @@ export class WorkflowRun implements WorkflowContextHost {
     if (this.closed) return never();
     const activityId = this.nextActivityId++;
     const input = toJsonPayload(args, `${name} arguments`) as JsonValue[];
-    this.commands.push({
-      type: CommandType.ScheduleActivity,
+    const call: LocalActivityCall = {
       activity_id: activityId,
       activity_name: name,
       input,
@@ -251,8 +255,52 @@ export class WorkflowRun implements WorkflowContextHost {
       schedule_to_close_timeout_ms: options.scheduleToCloseTimeoutMs,
       heartbeat_timeout_ms: options.heartbeatTimeoutMs,
       retry: options.retry,
-    });
+    };
+    if (options.local) {
+      // Run by the worker before this workflow task completes; its outcome is recorded as a marker.
+      this.localCalls.push(call);
+      return this.track(new Promise((resolve, reject) => this.localActivities.set(activityId, { name, resolve, reject, call })));
+    }
+    this.commands.push({ type: CommandType.ScheduleActivity, ...call });
     return this.track(new Promise((resolve, reject) => this.activities.set(activityId, { name, resolve, reject })));
+  }
+
+  /** The local activities called since the last call: the worker runs them, then {@link resolveLocal} gives their outcomes. */
+  takeLocalCalls(): LocalActivityCall[] {
+    const taken = this.localCalls;
+    this.localCalls = [];
+    // A closed run records nothing more: what it called is not run.
+    if (this.closed) {
+      for (const call of taken) this.localActivities.delete(call.activity_id);
+      return [];
+    }
+    return taken;
+  }
+
+  /**
+   * Settles local activities, in the order given: each result or failure is recorded
+   * (`MARKER_RECORDED` local_activity) and settles what the workflow awaits; a fallback schedules
+   * the activity as an ordinary one (same id) whose events settle it later.
+   */
+  resolveLocal(outcomes: readonly LocalActivityOutcome[]): void {
+    for (const outcome of outcomes) {
+      const pending = this.localActivities.get(outcome.activity_id);
+      if (!pending) throw new Error(`Local activity #${outcome.activity_id} is not awaited by this run`);
+      this.localActivities.delete(outcome.activity_id);
+      if (this.closed) continue;
+      const { call } = pending;
+      if ('fallback' in outcome) {
+        this.commands.push({ type: CommandType.ScheduleActivity, ...call, retry: outcome.fallback.retry });
+        this.activities.set(call.activity_id, pending);
+        continue;
+      }
+      const details: LocalActivityMarkerDetails = { activity_id: call.activity_id, activity_name: call.activity_name, attempts: outcome.attempts };
+      if ('result' in outcome) details.result = outcome.result;
+      else details.failure = outcome.failure;
+      this.commands.push({ type: CommandType.RecordMarker, marker_name: LOCAL_ACTIVITY_MARKER, details: details as unknown as JsonValue });
+      if ('result' in outcome) pending.resolve(outcome.result);
+      else pending.reject(new ActivityFailure(call.activity_name, call.activity_id, outcome.failure, fromFailure(outcome.failure)));
+    }
   }
 
   /**
@@ -459,14 +507,14 @@ export class WorkflowRun implements WorkflowContextHost {
   /** Calls a `@Query()` handler against the current state; its result as JSON. */
   async query(name: string, input: JsonValue | null): Promise<JsonValue> {
     const handler = this.handler('query', name);
-    const before = this.commands.length;
+    const before = this.commands.length + this.localCalls.length;
     const unanswered = Symbol('unanswered');
     // Nothing settles what a query awaits (no event is applied while it runs): it answers once its microtasks ran, or never.
     const result = await Promise.race([
       Promise.resolve(handler(input)),
       new Promise<typeof unanswered>((resolve) => setImmediate(() => resolve(unanswered))),
     ]);
-    if (this.commands.length !== before) {
+    if (this.commands.length + this.localCalls.length !== before) {
       throw ApplicationFailure.nonRetryable(
         `Query '${name}' of workflow '${this.definition.name}' scheduled work; query handlers must only read the workflow's state`,
         'QueryNotReadOnly',

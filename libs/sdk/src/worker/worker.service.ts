@@ -29,6 +29,7 @@ import { RESOLVED_WORKFLOWS_OPTIONS, SDK_VERSION } from '../workflows.constants.
 import { performance } from 'node:perf_hooks';
 import { ActivityHeartbeater } from './activity-heartbeater.js';
 import { ActivityTaskExecutor } from './activity-task.executor.js';
+import { LocalActivityRunner } from './local-activity.runner.js';
 import { SlotCounter, slotKindOf } from './slot-counter.js';
 import { TaskPoller, acceptTasks, releaseSlots } from './task-poller.js';
 import { WorkflowTaskExecutor } from './workflow-task.executor.js';
@@ -37,6 +38,8 @@ import { WorkflowThreads, type WorkflowTaskRunner } from './workflow-threads.js'
 const MAX_BACKOFF_MS = 5_000;
 /** Events per page when a worker fetches a run's history. */
 const HISTORY_PAGE = 1000;
+/** The platform's workflow task timeout, when it does not say (older platforms). */
+const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
 
 /** A refusal of the request itself (invalid, too large): not a stale token (409), an unknown session (404) or a transient error. */
 function isRefusal(error: unknown): error is WorkflowsApiError {
@@ -79,6 +82,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   private readonly started = new Set<string>();
   /** The threads that run workflow code, once started; `null` while it runs in this process. */
   private workflowThreads: WorkflowThreads | null = null;
+  private readonly localActivities: LocalActivityRunner;
 
   constructor(
     @Inject(RESOLVED_WORKFLOWS_OPTIONS) private readonly options: ResolvedWorkflowsOptions,
@@ -100,6 +104,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
       running: () => this.running,
       recover: (error, failures) => this.recover(error, failures),
     });
+    this.localActivities = new LocalActivityRunner(activityTasks, registry, this.shutdown.signal, () => performance.now());
   }
 
   /** The session id the platform gave this worker, once registered. */
@@ -291,6 +296,8 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   }
 
   private async runWorkflowTask(task: WorkflowTaskWire): Promise<{ commands: Command[] } | { failure: Failure }> {
+    // Local activities run inside the task: within half its timeout, so that its lease never runs out under them.
+    const localDeadline = performance.now() + (this.session?.workflow_task_timeout_ms ?? DEFAULT_WORKFLOW_TASK_TIMEOUT_MS) / 2;
     let outcome = await this.workflowCode.execute(task);
     if ('historyNeeded' in outcome) {
       // Only the new events came, and this worker no longer holds the run: replay it from the whole history.
@@ -301,6 +308,10 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
         outcome = { failure: toFailure(error) };
       }
       if ('historyNeeded' in outcome) outcome = { failure: { type: 'WorkflowTaskHistoryMissing', message: 'The whole history did not replay' } };
+    }
+    while ('localActivities' in outcome) {
+      const outcomes = await this.localActivities.run(task, outcome.localActivities, localDeadline);
+      outcome = await this.workflowCode.resumeLocal(task, outcomes);
     }
     if ('failure' in outcome) this.logger.error(`Workflow task of ${task.execution_id} failed: ${outcome.failure.message}`);
     return outcome;

@@ -4,7 +4,8 @@ import { ApplicationFailure } from '../errors/application-failure.js';
 import { toFailure } from '../errors/failure.converter.js';
 import { WorkflowRegistry } from '../discovery/workflow-registry.js';
 import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
-import { replayWorkflowTask, resumeWorkflowTask } from '../runtime/workflow-replayer.js';
+import type { LocalActivityCall, LocalActivityOutcome } from '../runtime/local-activity.js';
+import { replayWorkflowTask, resumeWorkflowTask, settle } from '../runtime/workflow-replayer.js';
 import type { WorkflowInfo } from '../runtime/workflow-info.js';
 import { WorkflowRun } from '../runtime/workflow-run.js';
 import { RESOLVED_WORKFLOWS_OPTIONS } from '../workflows.constants.js';
@@ -15,13 +16,30 @@ import { WorkflowRunCache } from './workflow-run.cache.js';
  * or (a task carrying only new events of a run this worker no longer holds) the need for the
  * whole history: the caller fetches it and runs the task again.
  */
-export type WorkflowTaskOutcome = { commands: Command[] } | { failure: Failure } | { historyNeeded: true };
+export type WorkflowTaskOutcome =
+  | { commands: Command[] }
+  | { failure: Failure }
+  | { historyNeeded: true }
+  | { localActivities: LocalActivityCall[] };
+
+/** What a task that waited for its local activities answers next: never a need for history. */
+export type LocalResumeOutcome = Exclude<WorkflowTaskOutcome, { historyNeeded: true }>;
+
+/** A run waiting, in the middle of its workflow task, for the outcomes of the local activities it called. */
+interface SuspendedRun {
+  run: WorkflowRun;
+  lastEventId: number;
+  /** The commands the task produced so far. */
+  commands: Command[];
+}
 
 /** The outcome of one query task: the handler's result, or its failure. */
 export type QueryTaskOutcome = { result: JsonValue } | { failure: Failure };
 
 /**
- * Runs workflow and query tasks. A workflow task: a fresh instance of the workflow replays the
+ * Runs workflow and query tasks. A workflow task whose run calls local activities answers with
+ * them (`localActivities`); the caller runs them and hands their outcomes to
+ * {@link WorkflowTaskExecutor.resumeLocal}, until the task answers with its commands. A workflow task: a fresh instance of the workflow replays the
  * run's history and the new commands are the answer; a non-determinism error or a bug in the task
  * fails the task, never the execution, so that fixed code can carry on. A query task: the same
  * replay, then the `@Query()` method answers from the rebuilt state; nothing is recorded.
@@ -29,6 +47,8 @@ export type QueryTaskOutcome = { result: JsonValue } | { failure: Failure };
 @Injectable()
 export class WorkflowTaskExecutor {
   private readonly cache: WorkflowRunCache;
+  /** Runs waiting for their local activities' outcomes, by run id. */
+  private readonly suspended = new Map<string, SuspendedRun>();
 
   constructor(
     private readonly registry: WorkflowRegistry,
@@ -48,6 +68,8 @@ export class WorkflowTaskExecutor {
       historyLength: task.history_length ?? task.history.length,
       continueAsNewSuggested: task.continue_as_new_suggested ?? false,
     };
+    // A task of a run still waiting on its local activities supersedes it (the old task timed out).
+    this.suspended.delete(task.run_id);
     const held = this.cache.take(task.run_id);
     const partial = task.history_after_event_id !== undefined;
     try {
@@ -64,11 +86,43 @@ export class WorkflowTaskExecutor {
         run = this.newRun(task, task.attempt, historyInfo);
         commands = await replayWorkflowTask(run, task.history);
       }
-      if (!run.isClosed) this.cache.put(task.run_id, { run, lastEventId: task.history.at(-1)!.event_id, produced: commands });
-      return { commands };
+      return this.answer(task.run_id, { run, lastEventId: task.history.at(-1)!.event_id, commands });
     } catch (error) {
       return { failure: toFailure(error) };
     }
+  }
+
+  /**
+   * Goes on with a workflow task that answered `localActivities`: the outcomes settle what the
+   * workflow awaits, and it runs until it is blocked again. Never throws.
+   */
+  async resumeLocal(task: Pick<WorkflowTaskWire, 'run_id'>, outcomes: LocalActivityOutcome[]): Promise<LocalResumeOutcome> {
+    const runId = task.run_id;
+    const suspended = this.suspended.get(runId);
+    this.suspended.delete(runId);
+    if (!suspended) {
+      return { failure: { type: 'LocalActivityRunLost', message: `Run ${runId} no longer waits for its local activities here; the workflow task is retried` } };
+    }
+    try {
+      suspended.run.resolveLocal(outcomes);
+      await settle(suspended.run);
+      suspended.commands.push(...suspended.run.takeCommands());
+      return this.answer(runId, suspended);
+    } catch (error) {
+      return { failure: toFailure(error) };
+    }
+  }
+
+  /** The task's answer: the local activities its run waits for (it is suspended until their outcomes), or its commands (the run held for its next task). */
+  private answer(runId: string, state: SuspendedRun): LocalResumeOutcome {
+    const { run, lastEventId, commands } = state;
+    const localActivities = run.takeLocalCalls();
+    if (localActivities.length > 0) {
+      this.suspended.set(runId, state);
+      return { localActivities };
+    }
+    if (!run.isClosed) this.cache.put(runId, { run, lastEventId, produced: commands });
+    return { commands };
   }
 
   /** The sticky cache's counts: tasks applied to a held run, and tasks that replayed. */

@@ -57,7 +57,12 @@ function countTurns(): { stop(): void } {
 async function run(executor: WorkflowTaskExecutor, message: ToWorkflowThread): Promise<void> {
   const turns = countTurns();
   try {
-    const outcome = message.kind === 'workflow' ? await executor.execute(message.task) : await executor.executeQuery(message.task);
+    const outcome =
+      message.kind === 'workflow'
+        ? await executor.execute(message.task)
+        : message.kind === 'local'
+          ? await executor.resumeLocal(message.task, message.outcomes)
+          : await executor.executeQuery(message.task);
     try {
       send({ kind: 'outcome', id: message.id, outcome });
     } catch (error) {

@@ -1,4 +1,5 @@
 import type { QueryTaskWire, WorkflowTaskWire } from '#workflows/protocol';
+import type { LocalActivityOutcome } from '../runtime/local-activity.js';
 import type { QueryTaskOutcome, WorkflowTaskOutcome } from './workflow-task.executor.js';
 
 /** A workflow class a thread must run: its workflow name and the module that defines it. */
@@ -18,7 +19,11 @@ export interface WorkflowThreadData {
 }
 
 /** A task sent to a workflow thread; `id` pairs it with its outcome. */
-export type ToWorkflowThread = { id: number; kind: 'workflow'; task: WorkflowTaskWire } | { id: number; kind: 'query'; task: QueryTaskWire };
+export type ToWorkflowThread =
+  | { id: number; kind: 'workflow'; task: WorkflowTaskWire }
+  | { id: number; kind: 'query'; task: QueryTaskWire }
+  /** The outcomes of the local activities a run of this thread waits for, in the middle of its workflow task. */
+  | { id: number; kind: 'local'; task: Pick<WorkflowTaskWire, 'run_id' | 'workflow_name' | 'execution_id'>; outcomes: LocalActivityOutcome[] };
 
 /** What a workflow thread sends back: that it is ready (or why it cannot be), then one outcome per task. */
 export type FromWorkflowThread =

@@ -8,12 +8,16 @@ import { workflowModuleUrlOf } from '../decorators/workflow-source.js';
 import type { WorkflowRegistry } from '../discovery/workflow-registry.js';
 import { DeadlockError } from '../errors/deadlock.error.js';
 import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
+import type { LocalActivityOutcome } from '../runtime/local-activity.js';
 import type { FromWorkflowThread, ToWorkflowThread, WorkflowSource, WorkflowThreadData } from './workflow-thread.messages.js';
 import { chooseThread, planWorkflowThreads, type ProcessFacts } from './workflow-threads.plan.js';
-import type { QueryTaskOutcome, WorkflowTaskExecutor, WorkflowTaskOutcome } from './workflow-task.executor.js';
+import type { LocalResumeOutcome, QueryTaskOutcome, WorkflowTaskExecutor, WorkflowTaskOutcome } from './workflow-task.executor.js';
 
 /** What runs workflow and query tasks: the in-process executor, or the threads. */
-export type WorkflowTaskRunner = Pick<WorkflowTaskExecutor, 'execute' | 'executeQuery'>;
+export interface WorkflowTaskRunner extends Pick<WorkflowTaskExecutor, 'execute' | 'executeQuery'> {
+  /** Goes on with a workflow task that answered `localActivities`, with their outcomes. */
+  resumeLocal(task: WorkflowTaskWire, outcomes: LocalActivityOutcome[]): Promise<LocalResumeOutcome>;
+}
 
 type Outcome = WorkflowTaskOutcome | QueryTaskOutcome;
 
@@ -21,6 +25,8 @@ type Outcome = WorkflowTaskOutcome | QueryTaskOutcome;
 interface Job {
   message: ToWorkflowThread;
   resolve: (outcome: Outcome) => void;
+  /** The thread the job must run on: the one whose run waits for these local activity outcomes. */
+  pinned?: Slot;
 }
 
 /** One thread's place in the pool; its `worker` changes when the thread is replaced. */
@@ -49,6 +55,8 @@ export class WorkflowThreads implements WorkflowTaskRunner {
   private readonly queue: Job[] = [];
   /** Which thread answered a run's last task (least recently used first), for the next task of the run. */
   private readonly holders = new Map<string, Slot>();
+  /** The thread holding each run that waits, in the middle of its workflow task, for its local activities. */
+  private readonly suspendedOn = new Map<string, Slot>();
   private nextId = 1;
   private watchdog: NodeJS.Timeout | null = null;
   private readonly restarts = new Set<NodeJS.Timeout>();
@@ -97,6 +105,20 @@ export class WorkflowThreads implements WorkflowTaskRunner {
     return this.submit({ id: this.nextId++, kind: 'workflow', task }) as Promise<WorkflowTaskOutcome>;
   }
 
+  /** Goes on with a workflow task on the thread whose run waits for these local activity outcomes; never throws. */
+  resumeLocal(task: WorkflowTaskWire, outcomes: LocalActivityOutcome[]): Promise<LocalResumeOutcome> {
+    const slot = this.suspendedOn.get(task.run_id);
+    this.suspendedOn.delete(task.run_id);
+    if (this.closed) return Promise.resolve({ failure: { type: 'WorkerShutdown', message: 'The worker is shutting down' } });
+    if (!slot) return Promise.resolve({ failure: runLost(task.run_id) });
+    const { run_id, workflow_name, execution_id } = task;
+    const message: ToWorkflowThread = { id: this.nextId++, kind: 'local', task: { run_id, workflow_name, execution_id }, outcomes };
+    return new Promise((resolve) => {
+      this.queue.push({ message, resolve: resolve as (outcome: Outcome) => void, pinned: slot });
+      this.pump();
+    });
+  }
+
   /** Answers a query task on a thread; never throws. */
   executeQuery(task: QueryTaskWire): Promise<QueryTaskOutcome> {
     return this.submit({ id: this.nextId++, kind: 'query', task }) as Promise<QueryTaskOutcome>;
@@ -132,23 +154,38 @@ export class WorkflowThreads implements WorkflowTaskRunner {
     });
   }
 
-  /** Gives waiting tasks to idle threads, first come first served. */
+  /**
+   * Gives waiting jobs to idle threads: first those that go on with a task on their own thread
+   * (local activity outcomes), then the others, first come first served.
+   */
   private pump(): void {
-    while (this.queue.length > 0) {
-      const next = this.queue[0]!;
+    for (let i = 0; i < this.queue.length; ) {
+      const pinned = this.queue[i]!.pinned;
+      if (pinned?.state === 'idle') this.run(pinned, this.queue.splice(i, 1)[0]!);
+      else i++;
+    }
+    for (let i = 0; i < this.queue.length; ) {
+      const next = this.queue[i]!;
+      if (next.pinned) {
+        i++;
+        continue;
+      }
       const holder = next.message.kind === 'workflow' ? this.holders.get(next.message.task.run_id) : undefined;
       const index = chooseThread(
         this.slots.map((slot) => slot.state === 'idle'),
         holder?.index,
       );
       if (index === null) return;
-      this.queue.shift();
-      const slot = this.slots[index]!;
-      slot.state = 'busy';
-      slot.running = { job: next, turns: Atomics.load(slot.progress, 0), turnAt: performance.now() };
-      slot.worker.postMessage(next.message);
-      this.armWatchdog();
+      this.queue.splice(i, 1);
+      this.run(this.slots[index]!, next);
     }
+  }
+
+  private run(slot: Slot, job: Job): void {
+    slot.state = 'busy';
+    slot.running = { job, turns: Atomics.load(slot.progress, 0), turnAt: performance.now() };
+    slot.worker.postMessage(job.message);
+    this.armWatchdog();
   }
 
   /** Starts the thread of `index` (again, after a deadlock or a crash); resolves once it is ready to take tasks. */
@@ -190,7 +227,10 @@ export class WorkflowThreads implements WorkflowTaskRunner {
     slot.state = 'idle';
     this.failuresInARow[slot.index] = 0;
     const { message } = running.job;
-    if (message.kind === 'workflow') this.recordHolder(message.task.run_id, 'failure' in outcome ? null : slot);
+    if (message.kind !== 'query') {
+      this.recordHolder(message.task.run_id, 'failure' in outcome ? null : slot);
+      if ('localActivities' in outcome) this.suspendedOn.set(message.task.run_id, slot);
+    }
     running.job.resolve(outcome);
     this.pump();
   }
@@ -234,6 +274,12 @@ export class WorkflowThreads implements WorkflowTaskRunner {
     slot.state = 'starting';
     void slot.worker.terminate();
     for (const [runId, holder] of this.holders) if (holder === slot) this.holders.delete(runId);
+    // Runs that waited on this thread for their local activities are gone with it: their tasks are retried.
+    for (const [runId, holder] of this.suspendedOn) if (holder === slot) this.suspendedOn.delete(runId);
+    for (const job of this.queue.filter((queued) => queued.pinned === slot)) {
+      this.queue.splice(this.queue.indexOf(job), 1);
+      job.resolve({ failure: runLost(job.message.task.run_id) });
+    }
     running?.job.resolve({ failure });
     // A thread stopped for its task's sake starts again at once; one that died idle may die again as it starts.
     const failuresInARow = running ? 0 : (this.failuresInARow[slot.index] ?? 0) + 1;
@@ -276,6 +322,11 @@ export class WorkflowThreads implements WorkflowTaskRunner {
 
 /** The thread's entry file, next to this one (`.js` when built, `.ts` under a TypeScript loader). */
 const THREAD_ENTRY = new URL(`./workflow-thread.entry${/\.[mc]?ts$/.test(import.meta.url) ? '.ts' : '.js'}`, import.meta.url);
+
+/** The failure of a workflow task whose run no longer waits for its local activities (its thread was replaced). */
+function runLost(runId: string): Failure {
+  return { type: 'LocalActivityRunLost', message: `Run ${runId} no longer waits for its local activities on this worker; the workflow task is retried` };
+}
 
 function delayFor(failuresInARow: number): number {
   return Math.min(RESTART_BACKOFF_MS.max, RESTART_BACKOFF_MS.first * 2 ** (failuresInARow - 2));

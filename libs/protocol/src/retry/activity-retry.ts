@@ -1,4 +1,5 @@
-import type { Failure, RetryPolicyWire } from '#workflows/protocol';
+import type { RetryPolicyWire } from '../commands/command.js';
+import { PlatformFailureType, TimeoutType, type Failure } from '../failures/failure.js';
 
 /** What to do after an activity attempt failed. */
 export type ActivityFailurePlan =
@@ -42,4 +43,23 @@ export function planActivityFailure(
     return { retry: false, reason: 'schedule_to_close' };
   }
   return { retry: true, delayMs };
+}
+
+/**
+ * Whether a timeout ends the whole activity (schedule-to-start, schedule-to-close: recorded as
+ * `ACTIVITY_TASK_FAILED`, non-retryable) or only the attempt (start-to-close, heartbeat: the
+ * retry policy decides).
+ */
+export function timeoutEndsActivity(timeoutType: TimeoutType): boolean {
+  return timeoutType === TimeoutType.ScheduleToStart || timeoutType === TimeoutType.ScheduleToClose;
+}
+
+/** The failure an activity timeout is recorded with. */
+export function activityTimeoutFailure(activityName: string, attempt: number, deadline: { timeoutType: TimeoutType; timeoutMs: number }): Failure {
+  return {
+    type: PlatformFailureType.ActivityTimeout,
+    message: `activity ${activityName} attempt ${attempt} timed out (${deadline.timeoutType} after ${deadline.timeoutMs} ms)`,
+    non_retryable: timeoutEndsActivity(deadline.timeoutType),
+    details: { timeout_type: deadline.timeoutType },
+  };
 }
