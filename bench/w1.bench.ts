@@ -32,7 +32,8 @@ import { descendantsOf, PeerBench, peersFolder, type PeerId } from './peers.js';
  *
  * `--peers` runs rounds (`--rounds N`, default 3) of this project, then Restate, then BullMQ
  * (chain of 3) from `../shared/peers` (for W5: DBOS), one after another, and prints each round's
- * ratios, their medians and the issue's goals. `--single N`, `--throughput N` and
+ * ratios, their medians and the issue's goals. W1-local (the same steps as local activities, separate
+ * processes) runs beside W1 in every round with `--peers`, and with `--local` otherwise. `--single N`, `--throughput N` and
  * `WORKFLOWS_BENCH_SCALE` (a factor on every phase's count) shrink the run, for the peers too.
  */
 const KEY = 'wf_bench_key';
@@ -69,7 +70,8 @@ const counts: PhaseCounts = {
   throughput: wholeNumber('--throughput', 1, 100_000, scaled(2000)),
 };
 const rounds = withPeers ? wholeNumber('--rounds', 1, 9, 3) : wholeNumber('--runs', 1, 9, 1);
-const ours: SystemId[] = workload === 'w5' ? ['w5'] : mode === 'both' ? ['separate', 'embedded'] : [mode];
+const withLocal = workload === 'w1' && (withPeers || args.includes('--local'));
+const ours: SystemId[] = workload === 'w5' ? ['w5'] : [...(mode === 'both' ? (['separate', 'embedded'] as const) : [mode as SystemId]), ...(withLocal ? (['local'] as const) : [])];
 const peers: PeerId[] = !withPeers ? [] : workload === 'w5' ? ['dbos'] : ['restate', 'bullmq'];
 const databaseUrl = process.env.WORKFLOWS_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 // The worker's workflow threads can be compared: WORKFLOWS_WORKFLOW_THREADS=0 runs workflow code on its main thread.
@@ -119,11 +121,11 @@ function benchClient(serverUrl: string): WorkflowsClient {
  * busy past its wait answers 503 WF_UNAVAILABLE, and the start is sent again (up to 5 times); a
  * retry that finds the id taken means an earlier attempt landed, so its result is awaited.
  */
-async function executeOne(workflows: WorkflowsClient, input: number, retried: { count: number }): Promise<void> {
+async function executeOne(workflows: WorkflowsClient, workflow: string, input: number, retried: { count: number }): Promise<void> {
   const executionId = randomUUID();
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await workflows.execute<number>('w1', { input, executionId });
+      const result = await workflows.execute<number>(workflow, { input, executionId });
       if (result !== input + 3) throw new Error(`w1(${input}) returned ${result}`);
       return;
     } catch (error) {
@@ -140,11 +142,11 @@ async function executeOne(workflows: WorkflowsClient, input: number, retried: { 
 }
 
 /** Starts `count` executions at once (each without waiting for the one before); executions/s = count / (last result − first start). */
-async function fireAll(workflows: WorkflowsClient, count: number, retried: { count: number }): Promise<{ perSecond: number; latencies: number[] }> {
+async function fireAll(workflows: WorkflowsClient, workflow: string, count: number, retried: { count: number }): Promise<{ perSecond: number; latencies: number[] }> {
   const firstStart = performance.now();
   const runs = Array.from({ length: count }, (_, input) => {
     const started = performance.now();
-    return executeOne(workflows, input, retried).then(() => ({ started, done: performance.now() }));
+    return executeOne(workflows, workflow, input, retried).then(() => ({ started, done: performance.now() }));
   });
   const results = await Promise.all(runs);
   const lastResult = Math.max(...results.map((result) => result.done));
@@ -154,18 +156,18 @@ async function fireAll(workflows: WorkflowsClient, count: number, retried: { cou
   };
 }
 
-/** The phases of one run against a platform that runs W1: warm-up, burst, single, throughput. */
-async function measure(workflows: WorkflowsClient): Promise<Omit<SystemFigures, 'memoryMb'>> {
+/** The phases of one run against a platform that runs `workflow` (W1 or W1-local): warm-up, burst, single, throughput. */
+async function measure(workflows: WorkflowsClient, workflow: string): Promise<Omit<SystemFigures, 'memoryMb'>> {
   const retried = { count: 0 };
-  for (let i = 0; i < counts.warmup; i++) await executeOne(workflows, i, retried);
-  await fireAll(workflows, counts.burst, retried);
+  for (let i = 0; i < counts.warmup; i++) await executeOne(workflows, workflow, i, retried);
+  await fireAll(workflows, workflow, counts.burst, retried);
   const single: number[] = [];
   for (let i = 0; i < counts.single; i++) {
     const started = performance.now();
-    await executeOne(workflows, i, retried);
+    await executeOne(workflows, workflow, i, retried);
     single.push(performance.now() - started);
   }
-  const load = await fireAll(workflows, counts.throughput, retried);
+  const load = await fireAll(workflows, workflow, counts.throughput, retried);
   single.sort((a, b) => a - b);
   return {
     singleP50: percentile(single, 50),
@@ -178,7 +180,7 @@ async function measure(workflows: WorkflowsClient): Promise<Omit<SystemFigures, 
 }
 
 /** One run with platform (two for W5), worker and client in separate processes. */
-async function runSeparate(run: number): Promise<SystemFigures> {
+async function runSeparate(run: number, workflow = 'w1'): Promise<SystemFigures> {
   const processes: SpawnedProcess[] = [];
   const client: { current?: WorkflowsClient } = {};
   const dir = mkdtempSync(join(tmpdir(), `wf-bench-${run}-`));
@@ -200,7 +202,7 @@ async function runSeparate(run: number): Promise<SystemFigures> {
     if (second) processes.push(second.process);
     const worker = await startWorkerProcess('bench-worker', platform.url, KEY, 'dist/bench/w1.worker.js', threadsEnv);
     processes.push(worker);
-    const figures = await measure((client.current = benchClient(second?.url ?? platform.url)));
+    const figures = await measure((client.current = benchClient(second?.url ?? platform.url)), workflow);
     const platformMb = Math.max(platform.process.peakRssBytes(), second?.process.peakRssBytes() ?? 0) / 2 ** 20;
     return { ...figures, memoryMb: { [workload === 'w5' ? 'RSS platform (larger node)' : 'RSS platform']: platformMb, 'RSS worker': worker.peakRssBytes() / 2 ** 20 } };
   } finally {
@@ -226,7 +228,7 @@ async function runEmbedded(run: number): Promise<SystemFigures> {
   });
   try {
     const [, url] = await worker.waitFor(/registered with (http:\/\/\S+) as /, 60_000);
-    const figures = await measure((client.current = benchClient(url!)));
+    const figures = await measure((client.current = benchClient(url!)), 'w1');
     return { ...figures, memoryMb: { 'RSS worker+platform process': worker.peakRssBytes() / 2 ** 20 } };
   } finally {
     await cleanup();
@@ -244,6 +246,7 @@ async function dropSchema(schema: string): Promise<void> {
 const headers: Partial<Record<SystemId, string>> = {
   separate: 'W1 (SQLite, platform + worker + client processes on 127.0.0.1)',
   embedded: 'W1 embedded (SQLite, the platform inside the worker process; client process on 127.0.0.1)',
+  local: 'W1-local (the same steps as local activities; separate processes)',
   w5: 'W5 (PostgreSQL, 2 platform processes + worker + client on 127.0.0.1)',
 };
 const peerNames = peers.map((peer) => SYSTEM_LABELS[peer]);
@@ -276,7 +279,8 @@ async function runRounds(peerBench: PeerBench | null): Promise<RoundFigures[]> {
     const figures: RoundFigures = {};
     for (const system of ours) {
       if (interrupted) break;
-      const run = (figures[system] = system === 'embedded' ? await runEmbedded(round) : await runSeparate(round));
+      const run = (figures[system] =
+        system === 'embedded' ? await runEmbedded(round) : system === 'local' ? await runSeparate(round, 'w1-local') : await runSeparate(round));
       if (!withPeers) console.log(figuresLine(`run ${round}${ours.length > 1 ? `, ${SYSTEM_LABELS[system]}` : ''}`, run, counts.throughput));
     }
     const failures: string[] = [];

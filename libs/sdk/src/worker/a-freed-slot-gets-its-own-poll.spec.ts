@@ -24,8 +24,11 @@ class HeldPolls {
 const activityTask = (id: number): TaskWire =>
   ({ kind: 'activity', task_token: `a${id}.1`, activity_name: 'x' }) as TaskWire;
 
+/** The transport's requests as `kind: workflow slots/activity slots`, in the order sent. */
+const asked = (transport: HeldPolls) => transport.requests.map(({ body }) => `${body.max_workflow_tasks}/${body.max_activity_tasks}`);
+
 describe('TaskPoller', () => {
-  it('asks for exactly the free slots, and opens another poll when a slot frees while one is open', async () => {
+  it('asks for exactly the free slots, one poll per kind, and opens another poll when a slot frees while one is open', async () => {
     const transport = new HeldPolls();
     const slots = new SlotCounter({ workflow: 1, activity: 2 });
     const poller = new TaskPoller({
@@ -37,25 +40,63 @@ describe('TaskPoller', () => {
       recover: async () => undefined,
     });
     const received: TaskWire[] = [];
-    const subscription = poller.tasks$.subscribe((task) => received.push(task));
+    let onReceived = () => undefined as void;
+    const subscription = poller.tasks$.subscribe((task) => {
+      received.push(task);
+      onReceived();
+    });
+    const receivedCount = (count: number) => new Promise<void>((resolve) => (onReceived = () => received.length >= count && resolve()));
 
-    await transport.sent(1);
-    expect(transport.requests[0]!.body).toEqual({ worker_id: 'worker-1', wait_ms: 1000, max_workflow_tasks: 1, max_activity_tasks: 2 });
-
-    // The first poll brings two activity tasks; the workflow slot it did not use is asked for again.
-    transport.requests[0]!.answer({ tasks: [activityTask(1), activityTask(2)] });
     await transport.sent(2);
-    expect(received.map((task) => task.task_token)).toEqual(['a1.1', 'a2.1']);
-    expect(transport.requests[1]!.body).toMatchObject({ max_workflow_tasks: 1, max_activity_tasks: 0 });
+    expect(transport.requests.map(({ body }) => body)).toEqual([
+      { worker_id: 'worker-1', wait_ms: 1000, max_workflow_tasks: 1, max_activity_tasks: 0 },
+      { worker_id: 'worker-1', wait_ms: 1000, max_workflow_tasks: 0, max_activity_tasks: 2 },
+    ]);
 
-    // An activity finishes while that poll is open: its slot gets a poll of its own at once.
+    // The activity poll brings two tasks; an activity finishes while the workflow poll is still open: its slot gets a poll of its own at once.
+    const bothReceived = receivedCount(2);
+    transport.requests[1]!.answer({ tasks: [activityTask(1), activityTask(2)] });
+    await bothReceived;
+    expect(received.map((task) => task.task_token)).toEqual(['a1.1', 'a2.1']);
     slots.release('activity');
     await transport.sent(3);
     expect(transport.requests[2]!.body).toMatchObject({ max_workflow_tasks: 0, max_activity_tasks: 1 });
 
     poller.stop();
     subscription.unsubscribe();
-    for (const request of transport.requests.slice(1)) request.answer({ tasks: [] });
+    for (const request of transport.requests) request.answer({ tasks: [] });
+  });
+
+  it('keeps polling for workflow tasks while every activity poll it may open waits for tasks that do not come', async () => {
+    const transport = new HeldPolls();
+    const slots = new SlotCounter({ workflow: 1, activity: 8 });
+    const poller = new TaskPoller({
+      transport: transport as unknown as PlatformTransport,
+      slots,
+      pollWaitMs: 1000,
+      workerId: () => 'worker-1',
+      running: () => 0,
+      recover: async () => undefined,
+    });
+    const subscription = poller.tasks$.subscribe();
+    await transport.sent(2);
+
+    // The workflow poll brings a task; while it runs, activity slots free one at a time and each gets a poll that waits.
+    transport.requests[0]!.answer({ tasks: [{ kind: 'workflow', task_token: 'w1.1' } as TaskWire] });
+    transport.requests[1]!.answer({ tasks: Array.from({ length: 8 }, (_, i) => activityTask(i + 1)) });
+    for (let i = 0; i < 4; i++) {
+      slots.release('activity');
+      await transport.sent(3 + i);
+    }
+    expect(asked(transport).slice(2)).toEqual(['0/1', '0/1', '0/1', '0/1']);
+    // The most activity polls are open, all waiting; the workflow task ends: its slot is polled for at once.
+    slots.release('workflow');
+    await transport.sent(7);
+    expect(asked(transport)[6]).toBe('1/0');
+
+    poller.stop();
+    subscription.unsubscribe();
+    for (const request of transport.requests) request.answer({ tasks: [] });
   });
 
   it('leaves a slot of each kind per running task to its completion, which brings the next task back (eager dispatch)', async () => {
@@ -72,15 +113,15 @@ describe('TaskPoller', () => {
     });
     const subscription = poller.tasks$.subscribe();
 
-    await transport.sent(1);
-    expect(transport.requests[0]!.body).toMatchObject({ max_workflow_tasks: 2, max_activity_tasks: 2 });
+    await transport.sent(2);
+    expect(asked(transport)).toEqual(['2/0', '0/2']);
     // The kept slots are the completion's to ask for: no poll takes them.
     expect(slots.reserveFree()).toEqual({ max_workflow_tasks: 1, max_activity_tasks: 1 });
     running = 0;
     slots.release('workflow');
     slots.release('activity');
-    await transport.sent(2);
-    expect(transport.requests[1]!.body).toMatchObject({ max_workflow_tasks: 1, max_activity_tasks: 1 });
+    await transport.sent(4);
+    expect(asked(transport).slice(2).sort()).toEqual(['0/1', '1/0']);
 
     poller.stop();
     subscription.unsubscribe();

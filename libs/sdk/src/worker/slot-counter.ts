@@ -19,11 +19,14 @@ export class SlotCounter {
   constructor(private readonly limits: Record<SlotKind, number>) {}
 
   /**
-   * Reserves the free slots, but `keep` of each kind (or as many as are free), and returns how
-   * many of each kind were reserved.
+   * Reserves the free slots, but `keep` of each kind (or as many as are free), of `only` that
+   * kind when given, and returns how many of each kind were reserved.
    */
-  reserveFree(keep = 0): TaskSlots {
-    const slots = { max_workflow_tasks: this.spare('workflow', keep), max_activity_tasks: this.spare('activity', keep) };
+  reserveFree(keep = 0, only?: SlotKind): TaskSlots {
+    const slots = {
+      max_workflow_tasks: only === 'activity' ? 0 : this.spare('workflow', keep),
+      max_activity_tasks: only === 'workflow' ? 0 : this.spare('activity', keep),
+    };
     this.used.workflow += slots.max_workflow_tasks;
     this.used.activity += slots.max_activity_tasks;
     return slots;
@@ -53,8 +56,9 @@ export class SlotCounter {
     return this.limits[kind] - this.used[kind];
   }
 
-  /** Whether any slot is free beyond `keep` of each kind. */
-  hasFree(keep = 0): boolean {
+  /** Whether any slot (of `only` that kind, when given) is free beyond `keep` of each kind. */
+  hasFree(keep = 0, only?: SlotKind): boolean {
+    if (only) return this.spare(only, keep) > 0;
     return this.spare('workflow', keep) > 0 || this.spare('activity', keep) > 0;
   }
 

@@ -3,8 +3,9 @@ import type { TaskSlots, TaskWire, TasksResponse } from '#workflows/protocol';
 import type { PlatformTransport } from '../transport/platform-transport.js';
 import { slotKindOf, type SlotCounter, type SlotKind } from './slot-counter.js';
 
-/** Most polls one worker keeps open at once. */
-const MAX_OPEN_POLLS = 4;
+/** Most polls one worker keeps open at once for each kind of task. */
+const MAX_OPEN_POLLS_PER_KIND = 4;
+const KINDS: readonly SlotKind[] = ['workflow', 'activity'];
 
 /** What the poller needs from the worker that owns it. */
 export interface TaskPollerHost {
@@ -23,13 +24,15 @@ export interface TaskPollerHost {
 }
 
 /**
- * The poll loop as an Observable of leased tasks. Whenever slots are free and not reserved,
- * a long-poll asks for exactly those, but for the headroom kept for the running tasks'
- * completions; slots freed while polls are open get a poll of their own (up to a few at once),
- * so that a free slot never waits for an unrelated poll to end.
+ * The poll loops, one per kind of task, as an Observable of leased tasks. Whenever slots of a
+ * kind are free and not reserved, a long-poll asks for exactly those, but for the headroom kept
+ * for the running tasks' completions; slots freed while polls are open get a poll of their own
+ * (up to a few at once per kind), so that a free slot never waits for an unrelated poll to end.
+ * Each poll asks for one kind only: a poll waiting for activity tasks that do not come never
+ * holds back a workflow task, and the other way round.
  */
 export class TaskPoller {
-  private readonly open = new Set<AbortController>();
+  private readonly open: Record<SlotKind, Set<AbortController>> = { workflow: new Set(), activity: new Set() };
   private stopped = false;
 
   constructor(private readonly host: TaskPollerHost) {}
@@ -37,7 +40,7 @@ export class TaskPoller {
   /** Leased tasks, until {@link stop}. Each one holds the slot reserved for it. */
   readonly tasks$ = new Observable<TaskWire>((subscriber) => {
     let failures = 0;
-    const pollOnce = async (reserved: TaskSlots, abort: AbortController): Promise<void> => {
+    const pollOnce = async (kind: SlotKind, reserved: TaskSlots, abort: AbortController): Promise<void> => {
       try {
         const response = await this.host.transport.poll(
           { worker_id: this.host.workerId(), wait_ms: this.host.pollWaitMs, ...reserved },
@@ -49,24 +52,23 @@ export class TaskPoller {
         releaseSlots(this.host.slots, reserved);
         if (!this.stopped) await this.host.recover(error, ++failures);
       } finally {
-        this.open.delete(abort);
+        this.open[kind].delete(abort);
         this.host.slots.notify();
       }
     };
-    const loop = async (): Promise<void> => {
+    const loop = async (kind: SlotKind): Promise<void> => {
       while (!this.stopped) {
         const headroom = this.host.running();
-        if (this.open.size >= MAX_OPEN_POLLS || !this.host.slots.hasFree(headroom)) {
+        if (this.open[kind].size >= MAX_OPEN_POLLS_PER_KIND || !this.host.slots.hasFree(headroom, kind)) {
           await this.host.slots.changed();
           continue;
         }
         const abort = new AbortController();
-        this.open.add(abort);
-        void pollOnce(this.host.slots.reserveFree(headroom), abort);
+        this.open[kind].add(abort);
+        void pollOnce(kind, this.host.slots.reserveFree(headroom, kind), abort);
       }
-      subscriber.complete();
     };
-    void loop();
+    void Promise.all(KINDS.map((kind) => loop(kind))).then(() => subscriber.complete());
     return () => this.stop();
   });
 
@@ -74,7 +76,7 @@ export class TaskPoller {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    for (const abort of this.open) abort.abort();
+    for (const kind of KINDS) for (const abort of this.open[kind]) abort.abort();
     this.host.slots.notify();
   }
 }
