@@ -150,7 +150,7 @@ class LocalThenSignal {
 
 const types = (history: HistoryEvent[]) => history.map((event) => event.event_type);
 const localMarkers = (history: HistoryEvent[]) =>
-  history.filter((event) => event.event_type === EventType.MarkerRecorded && event.attributes.marker_name === 'local_activity');
+  history.filter((event): event is HistoryEvent<typeof EventType.MarkerRecorded> => event.event_type === EventType.MarkerRecorded && event.attributes.marker_name === 'local_activity');
 
 /**
  * Local activities (issue 11): `@Activity({ local: true })` runs on the worker that runs the
