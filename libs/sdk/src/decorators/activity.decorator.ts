@@ -39,7 +39,9 @@ export interface ActivityOptions {
    * and each attempt `startToCloseTimeout`, both on this worker; `scheduleToCloseTimeout` bounds
    * the whole. A local activity that cannot finish within the workflow task's budget (half the
    * platform's workflow task timeout: 5 s by default), because an attempt still runs or the next
-   * retry would start after it, continues as an ordinary activity with the attempts left.
+   * retry would start after it, continues as an ordinary activity with the attempts left; so
+   * does one whose result (or failure) does not fit in the task's completion (a task's local
+   * outcomes together are kept within 512 KiB, a quarter of the largest request).
    * `scheduleToStartTimeout` and `heartbeatTimeout` apply only to that ordinary activity.
    * @default false
    */

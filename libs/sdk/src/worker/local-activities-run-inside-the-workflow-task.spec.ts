@@ -46,6 +46,13 @@ class Steps {
     count(key);
     throw ApplicationFailure.nonRetryable('card declined', 'CardDeclined');
   }
+
+  /** `n` characters: a result that may not fit in the completion of the workflow task that runs it. */
+  @Activity({ local: true })
+  async text(input: { key: string; n: number }): Promise<string> {
+    count(input.key);
+    return 'x'.repeat(input.n);
+  }
 }
 
 @Injectable()
@@ -130,6 +137,17 @@ class LocalPerCall {
   }
 }
 
+/** A small local result, then two results that together outgrow a workflow task's completion (the largest request). */
+@Workflow({ name: 'local-big-results' })
+class LocalBigResults {
+  constructor(private readonly steps: Steps) {}
+  @Run() async run(key: string): Promise<number[]> {
+    const small = await this.steps.text({ key: `${key}-small`, n: 10 });
+    const big = await Promise.all([this.steps.text({ key: `${key}-big`, n: 1_200_000 }), this.steps.text({ key: `${key}-big`, n: 1_200_000 })]);
+    return [small.length, ...big.map((text) => text.length)];
+  }
+}
+
 /** Waits for a signal between two local activities: its second task replays the first from history. */
 @Workflow({ name: 'local-then-signal' })
 class LocalThenSignal {
@@ -168,7 +186,7 @@ describe('local activities', () => {
   beforeAll(async () => {
     // A short workflow task timeout: the local activities' budget is half of it (200 ms).
     platform = await startPlatform({ port: 0, databasePath: ':memory:', apiKeys: [{ key: 'k-local-activities', namespace: 'ns' }], workflowTaskTimeoutMs: 400, logger: false });
-    worker = await runWorker([LocalSum, LocalFailures, LocalTimeouts, LocalFallback, LocalPerCall, LocalThenSignal], {
+    worker = await runWorker([LocalSum, LocalFailures, LocalTimeouts, LocalFallback, LocalPerCall, LocalThenSignal, LocalBigResults], {
       activities: [Steps, SlowSteps],
       serverUrl: platform.url,
       apiKey: 'k-local-activities',
@@ -226,6 +244,23 @@ describe('local activities', () => {
     expect(types(history)).toContain(EventType.ActivityTaskCompleted);
     expect(types(history)).not.toContain(EventType.WorkflowTaskFailed);
   });
+
+  it('continue as ordinary activities when their results do not fit in the workflow task\'s completion', async () => {
+    // Before, both results went into one completion larger than the platform takes: refused, and
+    // the task's retries ran the activities again and again, the execution never done.
+    const handle = await client.start(LocalBigResults, { input: 'big' });
+    expect(await handle.result()).toEqual([10, 1_200_000, 1_200_000]);
+    const history = await handle.history();
+    expect(localMarkers(history).map((event) => event.attributes.details)).toEqual([{ activity_id: 1, activity_name: 'text', attempts: 1, result: 'x'.repeat(10) }]);
+    expect(history.filter((event) => event.event_type === EventType.ActivityTaskScheduled).map((event) => event.attributes)).toMatchObject([
+      { activity_id: 2, activity_name: 'text' },
+      { activity_id: 3, activity_name: 'text' },
+    ]);
+    expect(types(history)).not.toContain(EventType.WorkflowTaskFailed);
+    // At least once: each big one ran locally (its result left out), then as an ordinary activity.
+    expect(calls.get('big-small')).toBe(1);
+    expect(calls.get('big-big')).toBe(4);
+  }, 15_000);
 
   it('can be asked for per call with withOptions', async () => {
     const handle = await client.start(LocalPerCall, { input: 'per-call' });

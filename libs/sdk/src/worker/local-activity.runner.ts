@@ -1,9 +1,11 @@
 import {
+  Limits,
   TimeoutType,
   activityTimeoutFailure,
   planActivityFailure,
   type ActivityTaskWire,
   type Failure,
+  type JsonValue,
   type RetryPolicyWire,
   type WorkflowTaskWire,
 } from '#workflows/protocol';
@@ -20,12 +22,30 @@ export interface ActivityAttemptRunner {
 type Limit = { at: number; timeoutType: TimeoutType | 'budget'; timeoutMs: number };
 
 /**
+ * What the local activities of one workflow task may still use: time until `deadline` (on the
+ * runner's `now()` clock), and `bytes` of recorded outcomes, which the task's completion carries
+ * beside its other commands. {@link LocalActivityRunner.run} takes what its outcomes use off `bytes`.
+ */
+export interface LocalActivityBudget {
+  deadline: number;
+  bytes: number;
+}
+
+/**
+ * The recorded outcomes (results and failures) of one workflow task's local activities, at most:
+ * a quarter of the largest request, so that the completion that carries them, with the commands
+ * of the workflow (which may return those results again), stays within it.
+ */
+export const LOCAL_OUTCOME_BYTES = Math.floor(Limits.maxRequestBytes / 4);
+
+/**
  * Runs the local activities a workflow task called, on this worker, before the task completes:
  * each with its retry policy and timeouts, all within the task's budget (a deadline on
- * `now()`'s clock). An activity that cannot finish within it (an attempt still runs at the
- * deadline, or the next retry would start after it), or that this worker does not have, falls
- * back to an ordinary activity with the attempts left. An attempt cut short by its timeout or by
- * the budget is told so through its `ActivityContext.signal`.
+ * `now()`'s clock, and a size). An activity that cannot finish within it (an attempt still runs
+ * at the deadline, or the next retry would start after it), whose outcome does not fit in what
+ * is left of the size, or that this worker does not have, falls back to an ordinary activity
+ * with the attempts left (an attempt cut short, or whose outcome did not fit, does not count).
+ * An attempt cut short by its timeout or by the budget is told so through its `ActivityContext.signal`.
  */
 export class LocalActivityRunner {
   constructor(
@@ -36,12 +56,18 @@ export class LocalActivityRunner {
     private readonly now: () => number,
   ) {}
 
-  /** The outcome of every call, in the order of `calls`; never throws. */
-  run(task: WorkflowTaskWire, calls: readonly LocalActivityCall[], deadline: number): Promise<LocalActivityOutcome[]> {
-    return Promise.all(calls.map((call) => this.runOne(task, call, deadline)));
+  /** The budget of a workflow task leased now: half the platform's workflow task timeout, so that its lease never runs out under its local activities. */
+  budget(workflowTaskTimeoutMs: number): LocalActivityBudget {
+    return { deadline: this.now() + workflowTaskTimeoutMs / 2, bytes: LOCAL_OUTCOME_BYTES };
   }
 
-  private async runOne(task: WorkflowTaskWire, call: LocalActivityCall, deadline: number): Promise<LocalActivityOutcome> {
+  /** The outcome of every call, in the order of `calls`, within `budget` (its `bytes` go down by what the outcomes use); never throws. */
+  run(task: WorkflowTaskWire, calls: readonly LocalActivityCall[], budget: LocalActivityBudget): Promise<LocalActivityOutcome[]> {
+    return Promise.all(calls.map((call) => this.runOne(task, call, budget)));
+  }
+
+  private async runOne(task: WorkflowTaskWire, call: LocalActivityCall, budget: LocalActivityBudget): Promise<LocalActivityOutcome> {
+    const { deadline } = budget;
     // Another worker of the namespace may have it: the platform schedules it there.
     if (!this.registry.activities.has(call.activity_name)) return fallback(call, 0);
     const closeDeadline = call.schedule_to_close_timeout_ms > 0 ? this.now() + call.schedule_to_close_timeout_ms : null;
@@ -53,7 +79,10 @@ export class LocalActivityRunner {
         { at: deadline, timeoutType: 'budget', timeoutMs: 0 },
       ]);
       const outcome = await this.attempt(task, call, attempt, limit);
-      if ('result' in outcome) return { activity_id: call.activity_id, attempts: attempt, result: outcome.result };
+      if ('result' in outcome) {
+        if (!fits(budget, outcome.result)) return fallback(call, attempt - 1);
+        return { activity_id: call.activity_id, attempts: attempt, result: outcome.result };
+      }
       let failure: Failure;
       if ('timedOut' in outcome) {
         // Cut short by the task's budget, not failed: it does not count, and goes on as an ordinary activity.
@@ -66,6 +95,7 @@ export class LocalActivityRunner {
           const timeout = { timeoutType: TimeoutType.ScheduleToClose, timeoutMs: call.schedule_to_close_timeout_ms };
           failure = { ...activityTimeoutFailure(call.activity_name, attempt, timeout), cause: failure };
         }
+        if (!fits(budget, failure)) return fallback(call, attempt - 1);
         return { activity_id: call.activity_id, attempts: attempt, failure };
       }
       if (this.now() + plan.delayMs >= deadline) return fallback(call, attempt);
@@ -125,6 +155,17 @@ export class LocalActivityRunner {
       this.shutdown.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/**
+ * Whether an outcome fits in what is left of the task's size budget (it is then taken off it). One
+ * that does not goes on as an ordinary activity: its outcome travels in a request of its own.
+ */
+function fits(budget: LocalActivityBudget, outcome: JsonValue | Failure): boolean {
+  const bytes = Buffer.byteLength(JSON.stringify(outcome));
+  if (bytes > budget.bytes) return false;
+  budget.bytes -= bytes;
+  return true;
 }
 
 function earliest(limits: Limit[]): Limit {

@@ -296,8 +296,8 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   }
 
   private async runWorkflowTask(task: WorkflowTaskWire): Promise<{ commands: Command[] } | { failure: Failure }> {
-    // Local activities run inside the task: within half its timeout, so that its lease never runs out under them.
-    const localDeadline = performance.now() + (this.session?.workflow_task_timeout_ms ?? DEFAULT_WORKFLOW_TASK_TIMEOUT_MS) / 2;
+    // Local activities run inside the task: within its time and size budget, counted from now.
+    const localBudget = this.localActivities.budget(this.session?.workflow_task_timeout_ms ?? DEFAULT_WORKFLOW_TASK_TIMEOUT_MS);
     let outcome = await this.workflowCode.execute(task);
     if ('historyNeeded' in outcome) {
       // Only the new events came, and this worker no longer holds the run: replay it from the whole history.
@@ -310,7 +310,7 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
       if ('historyNeeded' in outcome) outcome = { failure: { type: 'WorkflowTaskHistoryMissing', message: 'The whole history did not replay' } };
     }
     while ('localActivities' in outcome) {
-      const outcomes = await this.localActivities.run(task, outcome.localActivities, localDeadline);
+      const outcomes = await this.localActivities.run(task, outcome.localActivities, localBudget);
       outcome = await this.workflowCode.resumeLocal(task, outcomes);
     }
     if ('failure' in outcome) this.logger.error(`Workflow task of ${task.execution_id} failed: ${outcome.failure.message}`);
