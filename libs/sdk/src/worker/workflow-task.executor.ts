@@ -27,6 +27,8 @@ export type LocalResumeOutcome = Exclude<WorkflowTaskOutcome, { historyNeeded: t
 
 /** A run waiting, in the middle of its workflow task, for the outcomes of the local activities it called. */
 interface SuspendedRun {
+  /** The lease of the task it waits in: outcomes for another attempt of the task are not its own. */
+  taskToken: string;
   run: WorkflowRun;
   lastEventId: number;
   /** The commands the task produced so far. */
@@ -86,7 +88,7 @@ export class WorkflowTaskExecutor {
         run = this.newRun(task, task.attempt, historyInfo);
         commands = await replayWorkflowTask(run, task.history);
       }
-      return this.answer(task.run_id, { run, lastEventId: task.history.at(-1)!.event_id, commands });
+      return this.answer(task.run_id, { taskToken: task.task_token, run, lastEventId: task.history.at(-1)!.event_id, commands });
     } catch (error) {
       return { failure: toFailure(error) };
     }
@@ -96,13 +98,13 @@ export class WorkflowTaskExecutor {
    * Goes on with a workflow task that answered `localActivities`: the outcomes settle what the
    * workflow awaits, and it runs until it is blocked again. Never throws.
    */
-  async resumeLocal(task: Pick<WorkflowTaskWire, 'run_id'>, outcomes: LocalActivityOutcome[]): Promise<LocalResumeOutcome> {
+  async resumeLocal(task: Pick<WorkflowTaskWire, 'run_id' | 'task_token'>, outcomes: LocalActivityOutcome[]): Promise<LocalResumeOutcome> {
     const runId = task.run_id;
     const suspended = this.suspended.get(runId);
-    this.suspended.delete(runId);
-    if (!suspended) {
+    if (!suspended || suspended.taskToken !== task.task_token) {
       return { failure: { type: 'LocalActivityRunLost', message: `Run ${runId} no longer waits for its local activities here; the workflow task is retried` } };
     }
+    this.suspended.delete(runId);
     try {
       suspended.run.resolveLocal(outcomes);
       await settle(suspended.run);

@@ -23,7 +23,7 @@ export type ToWorkflowThread =
   | { id: number; kind: 'workflow'; task: WorkflowTaskWire }
   | { id: number; kind: 'query'; task: QueryTaskWire }
   /** The outcomes of the local activities a run of this thread waits for, in the middle of its workflow task. */
-  | { id: number; kind: 'local'; task: Pick<WorkflowTaskWire, 'run_id' | 'workflow_name' | 'execution_id'>; outcomes: LocalActivityOutcome[] };
+  | { id: number; kind: 'local'; task: Pick<WorkflowTaskWire, 'run_id' | 'task_token' | 'workflow_name' | 'execution_id'>; outcomes: LocalActivityOutcome[] };
 
 /** What a workflow thread sends back: that it is ready (or why it cannot be), then one outcome per task. */
 export type FromWorkflowThread =

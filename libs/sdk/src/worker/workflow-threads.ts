@@ -55,7 +55,7 @@ export class WorkflowThreads implements WorkflowTaskRunner {
   private readonly queue: Job[] = [];
   /** Which thread answered a run's last task (least recently used first), for the next task of the run. */
   private readonly holders = new Map<string, Slot>();
-  /** The thread holding each run that waits, in the middle of its workflow task, for its local activities. */
+  /** The thread holding each run that waits, in the middle of its workflow task, for its local activities: by the task's token. */
   private readonly suspendedOn = new Map<string, Slot>();
   private nextId = 1;
   private watchdog: NodeJS.Timeout | null = null;
@@ -107,12 +107,12 @@ export class WorkflowThreads implements WorkflowTaskRunner {
 
   /** Goes on with a workflow task on the thread whose run waits for these local activity outcomes; never throws. */
   resumeLocal(task: WorkflowTaskWire, outcomes: LocalActivityOutcome[]): Promise<LocalResumeOutcome> {
-    const slot = this.suspendedOn.get(task.run_id);
-    this.suspendedOn.delete(task.run_id);
+    const slot = this.suspendedOn.get(task.task_token);
+    this.suspendedOn.delete(task.task_token);
     if (this.closed) return Promise.resolve({ failure: { type: 'WorkerShutdown', message: 'The worker is shutting down' } });
     if (!slot) return Promise.resolve({ failure: runLost(task.run_id) });
-    const { run_id, workflow_name, execution_id } = task;
-    const message: ToWorkflowThread = { id: this.nextId++, kind: 'local', task: { run_id, workflow_name, execution_id }, outcomes };
+    const { run_id, task_token, workflow_name, execution_id } = task;
+    const message: ToWorkflowThread = { id: this.nextId++, kind: 'local', task: { run_id, task_token, workflow_name, execution_id }, outcomes };
     return new Promise((resolve) => {
       this.queue.push({ message, resolve: resolve as (outcome: Outcome) => void, pinned: slot });
       this.pump();
@@ -229,7 +229,7 @@ export class WorkflowThreads implements WorkflowTaskRunner {
     const { message } = running.job;
     if (message.kind !== 'query') {
       this.recordHolder(message.task.run_id, 'failure' in outcome ? null : slot);
-      if ('localActivities' in outcome) this.suspendedOn.set(message.task.run_id, slot);
+      if ('localActivities' in outcome) this.suspendedOn.set(message.task.task_token, slot);
     }
     running.job.resolve(outcome);
     this.pump();
@@ -275,7 +275,7 @@ export class WorkflowThreads implements WorkflowTaskRunner {
     void slot.worker.terminate();
     for (const [runId, holder] of this.holders) if (holder === slot) this.holders.delete(runId);
     // Runs that waited on this thread for their local activities are gone with it: their tasks are retried.
-    for (const [runId, holder] of this.suspendedOn) if (holder === slot) this.suspendedOn.delete(runId);
+    for (const [token, holder] of this.suspendedOn) if (holder === slot) this.suspendedOn.delete(token);
     for (const job of this.queue.filter((queued) => queued.pinned === slot)) {
       this.queue.splice(this.queue.indexOf(job), 1);
       job.resolve({ failure: runLost(job.message.task.run_id) });
