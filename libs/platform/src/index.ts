@@ -1,4 +1,5 @@
 export { startPlatform, type RunningPlatform } from './start-platform.js';
+export { InProcessWorkerProtocol } from './api/in-process-worker-protocol.js';
 export { PlatformModule } from './platform.module.js';
 export {
   applyPlatformDefaults,

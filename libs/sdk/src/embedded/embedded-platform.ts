@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LoggerService } from '@nestjs/common';
 import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
+import type { InProcessWorkerPort } from '../transport/in-process-platform.transport.js';
 
 /** The platform running inside the worker app's process. */
 export interface EmbeddedPlatform {
@@ -8,6 +9,8 @@ export interface EmbeddedPlatform {
   apiKey: string;
   /** True when the key was generated because none was configured. */
   generatedKey: boolean;
+  /** The worker protocol, called in this process (the worker needs no loopback HTTP for its tasks). */
+  workerProtocol: InProcessWorkerPort;
   close(): Promise<void>;
 }
 
@@ -21,7 +24,7 @@ export async function startEmbeddedPlatform(options: ResolvedWorkflowsOptions, l
   const generatedKey = options.apiKey === null;
   const apiKey = options.apiKey ?? `wf_${randomBytes(24).toString('base64url')}`;
   const { host, port, databasePath, namespace } = options.embedded;
-  const { startPlatform } = await import('#workflows/platform');
+  const { InProcessWorkerProtocol, startPlatform } = await import('#workflows/platform');
   const platform = await startPlatform({
     host,
     port,
@@ -29,5 +32,11 @@ export async function startEmbeddedPlatform(options: ResolvedWorkflowsOptions, l
     apiKeys: [{ key: apiKey, namespace }],
     logger,
   });
-  return { url: platform.url, apiKey, generatedKey, close: () => platform.close() };
+  try {
+    const workerProtocol = await InProcessWorkerProtocol.open(platform.app, apiKey);
+    return { url: platform.url, apiKey, generatedKey, workerProtocol, close: () => platform.close() };
+  } catch (error) {
+    await platform.close();
+    throw error;
+  }
 }

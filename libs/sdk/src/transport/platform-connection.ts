@@ -2,11 +2,12 @@ import { Logger } from '@nestjs/common';
 import { startEmbeddedPlatform, type EmbeddedPlatform } from '../embedded/embedded-platform.js';
 import type { ResolvedWorkflowsOptions } from '../options/workflows-options.js';
 import { HttpPlatformTransport } from './http-platform.transport.js';
+import { InProcessPlatformTransport } from './in-process-platform.transport.js';
 import type { PlatformTransport } from './platform-transport.js';
 
 /**
  * The worker app's link to the platform: a transport to `SERVER_URL`, or to the embedded
- * platform this app starts when no `SERVER_URL` is set.
+ * platform this app starts when no `SERVER_URL` is set (its worker protocol called in process).
  */
 export class PlatformConnection {
   private constructor(
@@ -27,7 +28,8 @@ export class PlatformConnection {
     if (embedded.generatedKey) {
       logger.log(`API key for this run: ${embedded.apiKey}  (set MISTRAL_API_KEY to keep one across restarts)`);
     }
-    const transport = new HttpPlatformTransport({ baseUrl: embedded.url, apiKey: embedded.apiKey });
+    // The worker's own calls go straight to the platform in this process; the client API stays HTTP.
+    const transport = new InProcessPlatformTransport({ baseUrl: embedded.url, apiKey: embedded.apiKey }, embedded.workerProtocol);
     return new PlatformConnection(transport, embedded.apiKey, embedded);
   }
 
