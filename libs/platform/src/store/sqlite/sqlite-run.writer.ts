@@ -27,7 +27,7 @@ import {
   timerTaskOf,
 } from '../task-transition.rules.js';
 import { SqliteChildWriter } from './sqlite-child.writer.js';
-import type { SqliteStatements } from './sqlite.statements.js';
+import { kindLiteral, type SqliteStatements } from './sqlite.statements.js';
 
 /** How an activity attempt's failure is handled besides its retry policy. */
 export interface AttemptFailureOptions {
@@ -143,8 +143,8 @@ export class SqliteRunWriter {
   /** The run's open tasks of one kind, oldest first. */
   openTasks(runId: string, kind: TaskRow['kind']): TaskRow[] {
     return this.statements
-      .get(`SELECT * FROM tasks WHERE run_id = ? AND kind = ? AND state <> 'closed' ORDER BY id`)
-      .all(runId, kind) as TaskRow[];
+      .get(`SELECT * FROM tasks WHERE run_id = ? AND kind = ${kindLiteral(kind)} AND state <> 'closed' ORDER BY id`)
+      .all(runId) as TaskRow[];
   }
 
   /** Closes the tasks of timers the workflow cancelled, unless they fired already. */

@@ -57,7 +57,7 @@ import {
 } from '../task-transition.rules.js';
 import { toQueryTaskWire } from '../query-task.rules.js';
 import type { SqliteRunWriter } from './sqlite-run.writer.js';
-import type { SqliteStatements } from './sqlite.statements.js';
+import { LIMIT_PARAM, kindLiteral, type SqliteStatements } from './sqlite.statements.js';
 
 /** The SQL list of event types, for an `IN (...)` of constants. */
 const sqlList = (types: Iterable<string>): string => [...types].map((type) => `'${type}'`).join(', ');
@@ -221,17 +221,18 @@ export class SqliteTaskTransitions {
   /** Up to `max` queued, visible tasks of one kind the claim may take, oldest first. */
   private candidates(claim: ClaimRequest, kind: TaskKind, names: readonly string[], max: number): TaskRow[] {
     if (max <= 0 || names.length === 0) return [];
+    // The kind is written into the SQL, not bound: see LIMIT_PARAM.
     const select = this.statements.get(
       `SELECT * FROM tasks
-       WHERE namespace = ? AND kind = ? AND name = ? AND state = 'queued' AND visible_at <= ?
+       WHERE namespace = ? AND kind = ${kindLiteral(kind)} AND name = ? AND state = 'queued' AND visible_at <= ?
          AND (deployment_name IS NULL OR deployment_name = ?) AND (deadline_at IS NULL OR deadline_at > ?)
          AND ${STICKY_CLAIM_CONDITION('?', '?', '?')}
-       ORDER BY visible_at, id LIMIT ?`,
+       ORDER BY visible_at, id ${LIMIT_PARAM}`,
     );
     // One indexed range per name, merged here: cheaper than an IN list sorted by SQLite.
     const candidates: TaskRow[] = [];
     for (const name of new Set(names)) {
-      const args = [claim.namespace, kind, name, claim.now, claim.deploymentName, claim.now, claim.workerId, claim.now, claim.now, max];
+      const args = [claim.namespace, name, claim.now, claim.deploymentName, claim.now, claim.workerId, claim.now, claim.now, max];
       candidates.push(...(select.all(...args) as TaskRow[]));
     }
     candidates.sort((a, b) => a.visible_at - b.visible_at || a.id - b.id);

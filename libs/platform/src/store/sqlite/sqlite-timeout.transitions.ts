@@ -6,7 +6,7 @@ import { NamespaceCollector } from '../store-results.js';
 import type { TaskRow, WorkerSessionRow } from '../store.rows.js';
 import { planShutdownRelease, planUndeliveredRelease, startedAttempts, type UndeliveredReleasePlan } from '../task-release.rules.js';
 import { UNKNOWN_WORKER, planTaskTimeout, unstuckTask } from '../task-transition.rules.js';
-import type { SqliteStatements } from './sqlite.statements.js';
+import { LIMIT_PARAM, type SqliteStatements } from './sqlite.statements.js';
 
 /**
  * The transitions of {@link SqliteStore} the platform drives itself: timeouts, expired and
@@ -58,7 +58,7 @@ export class SqliteTimeoutTransitions {
    */
   expireTimeouts(now: number, limit: number): TimeoutSweep {
     const due = this.statements
-      .get('SELECT * FROM tasks WHERE deadline_at IS NOT NULL AND deadline_at <= ? ORDER BY deadline_at, id LIMIT ?')
+      .get(`SELECT * FROM tasks WHERE deadline_at IS NOT NULL AND deadline_at <= ? ORDER BY deadline_at, id ${LIMIT_PARAM}`)
       .all(now, Math.max(1, limit)) as TaskRow[];
     const released = new NamespaceCollector();
     for (const task of due) {
@@ -138,7 +138,7 @@ export class SqliteTimeoutTransitions {
     return this.statements
       .get(
         `DELETE FROM tasks WHERE id IN
-           (SELECT id FROM tasks WHERE state = 'closed' AND closed_at < ? ORDER BY closed_at LIMIT ?)`,
+           (SELECT id FROM tasks WHERE state = 'closed' AND closed_at < ? ORDER BY closed_at ${LIMIT_PARAM})`,
       )
       .run(closedBefore, Math.max(1, limit)).changes;
   }

@@ -54,7 +54,7 @@ import {
   type HistoryEventRow,
   type WorkerSessionRow,
 } from '../store.rows.js';
-import { SqliteStatements } from './sqlite.statements.js';
+import { LIMIT_PARAM, SqliteStatements } from './sqlite.statements.js';
 import { GroupCommit, type QueuedWrite } from './group-commit.js';
 
 /** Options of {@link SqliteStore}. */
@@ -241,7 +241,7 @@ export class SqliteStore implements Store {
         args.push(after.startTime, after.startTime, after.executionId);
       }
       const rows = this.statements
-        .get(`SELECT * FROM executions WHERE ${where.join(' AND ')} ORDER BY start_time DESC, execution_id DESC LIMIT ?`)
+        .get(`SELECT * FROM executions WHERE ${where.join(' AND ')} ORDER BY start_time DESC, execution_id DESC ${LIMIT_PARAM}`)
         .all(...args, page.pageSize + 1) as ExecutionRow[];
       return executionPage(rows.map(toExecutionRecord), page.pageSize);
     });
@@ -262,7 +262,7 @@ export class SqliteStore implements Store {
       const rows = this.statements
         .get(
           `SELECT event_id, event_type, event_timestamp, attributes FROM history_events
-           WHERE run_id = ? AND event_id > ? ORDER BY event_id LIMIT ?`,
+           WHERE run_id = ? AND event_id > ? ORDER BY event_id ${LIMIT_PARAM}`,
         )
         .all(runId ?? row.run_id, afterEventId, limit) as HistoryEventRow[];
       return rows.map(toHistoryEvent);
