@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Failure, HistoryEvent, TaskTokenParts, TaskWire } from '#workflows/protocol';
+import { ErrorCode, type Failure, type HistoryEvent, type TaskTokenParts, type TaskWire } from '#workflows/protocol';
+import { PlatformError } from '../../errors/platform.error.js';
 import { decodeExecutionCursor } from '../page-cursor.js';
 import { ExecutionChanges, executionPage, publishChanges } from '../store-results.js';
 import type {
@@ -56,6 +57,7 @@ import {
 } from '../store.rows.js';
 import { LIMIT_PARAM, SqliteStatements } from './sqlite.statements.js';
 import { GroupCommit, type QueuedWrite } from './group-commit.js';
+import { WalSync, type FlushFile } from './wal-sync.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -65,6 +67,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How long a writer waits for another process's lock before `WF_UNAVAILABLE`. @default 5000 */
   busyTimeoutMs?: number;
+  /** How `FULL` flushes the WAL after a group commit (a seam for tests). @default fs.fdatasync */
+  flushFile?: FlushFile;
 }
 
 /** What {@link SqliteStore.pendingWork} reads: whether work is under way, and when the clock alone brings more. */
@@ -99,13 +103,15 @@ export class SqliteStore implements Store {
   /** Writes that arrive together share one transaction and one fsync. */
   private readonly group = new GroupCommit((writes) => this.commitGroup(writes));
   private readonly listeners = new Set<StoreListener>();
+  /** `synchronous=FULL` on a file: the WAL is flushed off the event loop after each group commit. */
+  private walSync: WalSync | null = null;
 
   constructor(private readonly options: SqliteStoreOptions) {
     const synchronous = options.synchronous ?? 'FULL';
     this.description =
       options.path === ':memory:'
         ? 'SQLite in memory (not durable)'
-        : `SQLite ${resolve(options.path)} (WAL, synchronous=${synchronous})`;
+        : `SQLite ${resolve(options.path)} (WAL, synchronous=${synchronous}${synchronous === 'FULL' ? ', fsync off the event loop' : ''})`;
   }
 
   async init(): Promise<void> {
@@ -119,6 +125,11 @@ export class SqliteStore implements Store {
       db.pragma(`busy_timeout = ${Math.max(0, Math.round(this.options.busyTimeoutMs ?? 5000))}`);
       db.pragma('foreign_keys = ON');
       migrateSqlite(db, path);
+      if (path !== ':memory:' && this.options.synchronous !== 'NORMAL') {
+        // FULL from here on is kept by WalSync: each group commit is answered once the WAL is flushed.
+        this.walSync = new WalSync(`${resolve(path)}-wal`, this.options.flushFile);
+        db.pragma('synchronous = NORMAL');
+      }
       this.statements = new SqliteStatements(db);
       this.writer = new SqliteRunWriter(this.statements, this.changes);
       this.transitions = new SqliteTaskTransitions(this.statements, this.writer);
@@ -136,6 +147,9 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     // Writes already queued are committed (or refused) first: each was promised an answer.
     this.group.flush();
+    await this.walSync?.idle();
+    this.walSync?.close();
+    this.walSync = null;
     this.db?.close();
     this.db = null;
   }
@@ -402,13 +416,26 @@ export class SqliteStore implements Store {
       for (const write of writes) write.reject(mapSqliteError(error));
       return;
     }
-    writes.forEach((write, index) => {
-      const outcome = outcomes[index]!;
-      if ('error' in outcome) write.reject(mapSqliteError(outcome.error));
-      else {
-        publishChanges(this.listeners, outcome.changes!);
-        write.resolve(outcome.value);
-      }
+    const answer = (): void =>
+      writes.forEach((write, index) => {
+        const outcome = outcomes[index]!;
+        if ('error' in outcome) write.reject(mapSqliteError(outcome.error));
+        else {
+          publishChanges(this.listeners, outcome.changes!);
+          write.resolve(outcome.value);
+        }
+      });
+    if (!this.walSync) return answer();
+    // Answered, and published, once the commit is on disk.
+    this.walSync.after((error) => {
+      if (!error) return answer();
+      // Committed and visible, but perhaps not on disk: the changes are published, and the writers told it failed.
+      const fault = new PlatformError(ErrorCode.Unavailable, 'the store could not flush its write-ahead log to disk', { cause: error });
+      writes.forEach((write, index) => {
+        const outcome = outcomes[index]!;
+        if (!('error' in outcome)) publishChanges(this.listeners, outcome.changes!);
+        write.reject(fault);
+      });
     });
   }
 

@@ -1,0 +1,82 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCode } from '#workflows/protocol';
+import type { PlatformError } from '../../errors/platform.error.js';
+import { start } from '../conformance/conformance.fixtures.js';
+import { SqliteStore } from './sqlite.store.js';
+import type { FlushFile } from './wal-sync.js';
+
+/** A flush of the WAL that completes only when the test says so. */
+function heldFlushes(): { flush: FlushFile; pending: ((error: Error | null) => void)[] } {
+  const pending: ((error: Error | null) => void)[] = [];
+  return { flush: (_fd, done) => pending.push(done), pending };
+}
+
+/** Whether `promise` has settled by the time the event loop has run everything queued now. */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+}
+
+/**
+ * `synchronous=FULL` with the fsync off the event loop (issue 11): SQLite commits without
+ * syncing, the WAL is flushed on the thread pool, and a write is answered (and published) only
+ * once that flush is done; groups committed during a flush share the next one.
+ */
+describe('a SQLite file store', () => {
+  it('answers and publishes a write only once its commit is flushed to disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-wal-'));
+    const { flush, pending } = heldFlushes();
+    const store = new SqliteStore({ path: join(dir, 'p.db'), flushFile: flush });
+    try {
+      await store.init();
+      expect(store.description).toContain('synchronous=FULL, fsync off the event loop');
+      const changed: string[] = [];
+      store.subscribe({ transition: () => undefined, changed: (_, ids) => changed.push(...ids), resync: () => undefined });
+
+      const first = start(store, 'a', 'e1');
+      expect(await settled(first)).toBe(false);
+      expect(pending).toHaveLength(1);
+      expect(changed).toEqual([]);
+
+      // Committed while the first flush runs: it waits for a flush of its own, which starts when the first ends.
+      const second = start(store, 'a', 'e2');
+      expect(await settled(second)).toBe(false);
+      expect(pending).toHaveLength(1);
+
+      pending.shift()!(null);
+      await first;
+      expect(changed).toEqual(['e1']);
+      expect(await settled(second)).toBe(false);
+      expect(pending).toHaveLength(1);
+      pending.shift()!(null);
+      await second;
+      expect(changed).toEqual(['e1', 'e2']);
+    } finally {
+      for (const done of pending.splice(0)) done(null);
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses the writes of a commit whose flush failed, naming the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-wal-'));
+    const store = new SqliteStore({ path: join(dir, 'p.db'), flushFile: (_fd, done) => done(new Error('EIO: i/o error')) });
+    try {
+      await store.init();
+      const error = (await start(store, 'a', 'e1').catch((failure: unknown) => failure)) as PlatformError;
+      expect(error.code).toBe(ErrorCode.Unavailable);
+      expect(String((error.cause as Error | undefined)?.message ?? error.detail)).toContain('EIO');
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

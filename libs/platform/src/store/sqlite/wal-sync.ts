@@ -1,0 +1,78 @@
+import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+
+/** How the WAL file is flushed to disk: `fs.fdatasync` (on libuv's thread pool), or a test's stand-in. */
+export type FlushFile = (fd: number, done: (error: Error | null) => void) => void;
+
+/**
+ * `synchronous=FULL` off the event loop. SQLite runs with `synchronous=NORMAL` (a commit writes
+ * the WAL but does not fsync it; checkpoints still sync the WAL before copying it into the
+ * database file, and the database file before the WAL is reused), and after each group commit
+ * this flushes the WAL file on the thread pool; the commit's writes are answered once it is on
+ * disk. While a flush runs, the event loop goes on parsing requests and committing the next
+ * group; the groups committed meanwhile share the next flush.
+ */
+export class WalSync {
+  private fd: number;
+  private inode: number;
+  private flushing = false;
+  private waiting: ((error: Error | null) => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly walPath: string,
+    private readonly flush: FlushFile = fdatasync,
+  ) {
+    this.fd = openSync(walPath, 'r');
+    this.inode = fstatSync(this.fd).ino;
+  }
+
+  /** Calls `done` once every WAL write made before this call is on disk (or with the error that prevented it). */
+  after(done: (error: Error | null) => void): void {
+    this.waiting.push(done);
+    if (!this.flushing) this.start();
+  }
+
+  /** Resolves when no flush runs or waits. */
+  idle(): Promise<void> {
+    if (!this.flushing) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Closes the WAL file's descriptor; call once {@link idle}. */
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  private start(): void {
+    const batch = this.waiting;
+    this.waiting = [];
+    this.flushing = true;
+    let fd: number;
+    try {
+      fd = this.currentFd();
+    } catch (error) {
+      this.finish(batch, error as Error);
+      return;
+    }
+    this.flush(fd, (error) => this.finish(batch, error));
+  }
+
+  private finish(batch: readonly ((error: Error | null) => void)[], error: Error | null): void {
+    this.flushing = false;
+    for (const done of batch) done(error);
+    // Writes made while this flush ran are not covered by it: they get one of their own.
+    if (this.waiting.length > 0) this.start();
+    else for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** The WAL's descriptor, opened again if the file was replaced (SQLite keeps it while the database is open; this is a safeguard). */
+  private currentFd(): number {
+    const inode = statSync(this.walPath).ino;
+    if (inode !== this.inode) {
+      closeSync(this.fd);
+      this.fd = openSync(this.walPath, 'r');
+      this.inode = fstatSync(this.fd).ino;
+    }
+    return this.fd;
+  }
+}
