@@ -27,18 +27,23 @@ const activityTask = (id: number): TaskWire =>
 /** The transport's requests as `kind: workflow slots/activity slots`, in the order sent. */
 const asked = (transport: HeldPolls) => transport.requests.map(({ body }) => `${body.max_workflow_tasks}/${body.max_activity_tasks}`);
 
+/** A poller over the held transport, for worker-1, whose running count `running` gives. */
+function pollerOf(transport: HeldPolls, slots: SlotCounter, running: () => number = () => 0): TaskPoller {
+  return new TaskPoller({
+    transport: transport as unknown as PlatformTransport,
+    slots,
+    pollWaitMs: 1000,
+    workerId: () => 'worker-1',
+    running,
+    recover: async () => undefined,
+  });
+}
+
 describe('TaskPoller', () => {
   it('asks for exactly the free slots, one poll per kind, and opens another poll when a slot frees while one is open', async () => {
     const transport = new HeldPolls();
     const slots = new SlotCounter({ workflow: 1, activity: 2 });
-    const poller = new TaskPoller({
-      transport: transport as unknown as PlatformTransport,
-      slots,
-      pollWaitMs: 1000,
-      workerId: () => 'worker-1',
-      running: () => 0,
-      recover: async () => undefined,
-    });
+    const poller = pollerOf(transport, slots);
     const received: TaskWire[] = [];
     let onReceived = () => undefined as void;
     const subscription = poller.tasks$.subscribe((task) => {
@@ -70,14 +75,7 @@ describe('TaskPoller', () => {
   it('keeps polling for workflow tasks while every activity poll it may open waits for tasks that do not come', async () => {
     const transport = new HeldPolls();
     const slots = new SlotCounter({ workflow: 1, activity: 8 });
-    const poller = new TaskPoller({
-      transport: transport as unknown as PlatformTransport,
-      slots,
-      pollWaitMs: 1000,
-      workerId: () => 'worker-1',
-      running: () => 0,
-      recover: async () => undefined,
-    });
+    const poller = pollerOf(transport, slots);
     const subscription = poller.tasks$.subscribe();
     await transport.sent(2);
 
@@ -103,14 +101,7 @@ describe('TaskPoller', () => {
     const transport = new HeldPolls();
     const slots = new SlotCounter({ workflow: 3, activity: 3 });
     let running = 1;
-    const poller = new TaskPoller({
-      transport: transport as unknown as PlatformTransport,
-      slots,
-      pollWaitMs: 1000,
-      workerId: () => 'worker-1',
-      running: () => running,
-      recover: async () => undefined,
-    });
+    const poller = pollerOf(transport, slots, () => running);
     const subscription = poller.tasks$.subscribe();
 
     await transport.sent(2);
