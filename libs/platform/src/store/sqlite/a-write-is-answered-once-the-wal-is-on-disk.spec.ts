@@ -31,34 +31,37 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
  * once that flush is done; groups committed during a flush share the next one.
  */
 describe('a SQLite file store', () => {
-  it('answers and publishes a write only once its commit is flushed to disk', async () => {
+  it('answers and publishes writes only once their commit is flushed to disk, off the event loop', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wf-wal-'));
     const { flush, pending } = heldFlushes();
-    const store = new SqliteStore({ path: join(dir, 'p.db'), flushFile: flush });
+    const flushedNow: number[] = [];
+    const store = new SqliteStore({ path: join(dir, 'p.db'), flushFile: flush, flushFileNow: (fd) => flushedNow.push(fd) });
     try {
       await store.init();
       expect(store.description).toContain('synchronous=FULL, fsync off the event loop');
       const changed: string[] = [];
       store.subscribe({ transition: () => undefined, changed: (_, ids) => changed.push(...ids), resync: () => undefined });
 
-      const first = start(store, 'a', 'e1');
+      // Two writes of one turn: one group, one flush on the thread pool.
+      const first = Promise.all([start(store, 'a', 'e1'), start(store, 'a', 'e2')]);
       expect(await settled(first)).toBe(false);
       expect(pending).toHaveLength(1);
       expect(changed).toEqual([]);
 
-      // Committed while the first flush runs: it waits for a flush of its own, which starts when the first ends.
-      const second = start(store, 'a', 'e2');
+      // A lone write committed while that flush runs waits for a flush of its own, which starts when the first ends.
+      const second = start(store, 'a', 'e3');
       expect(await settled(second)).toBe(false);
       expect(pending).toHaveLength(1);
 
       pending.shift()!(null);
       await first;
-      expect(changed).toEqual(['e1']);
+      expect(changed.sort()).toEqual(['e1', 'e2']);
       expect(await settled(second)).toBe(false);
       expect(pending).toHaveLength(1);
       pending.shift()!(null);
       await second;
-      expect(changed).toEqual(['e1', 'e2']);
+      expect(changed).toContain('e3');
+      expect(flushedNow).toEqual([]);
     } finally {
       for (const done of pending.splice(0)) done(null);
       await store.close();
@@ -66,14 +69,39 @@ describe('a SQLite file store', () => {
     }
   });
 
-  it('refuses the writes of a commit whose flush failed, naming the reason', async () => {
+  it('flushes a lone write at once when no flush is under way, before answering it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wf-wal-'));
-    const store = new SqliteStore({ path: join(dir, 'p.db'), flushFile: (_fd, done) => done(new Error('EIO: i/o error')) });
+    const { flush, pending } = heldFlushes();
+    let flushedNow = 0;
+    const store = new SqliteStore({ path: join(dir, 'p.db'), flushFile: flush, flushFileNow: () => void flushedNow++ });
     try {
       await store.init();
-      const error = (await start(store, 'a', 'e1').catch((failure: unknown) => failure)) as PlatformError;
-      expect(error.code).toBe(ErrorCode.Unavailable);
-      expect(String((error.cause as Error | undefined)?.message ?? error.detail)).toContain('EIO');
+      await start(store, 'a', 'e1');
+      expect(flushedNow).toBe(1);
+      expect(pending).toEqual([]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses the writes of a commit whose flush failed, naming the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wf-wal-'));
+    const store = new SqliteStore({
+      path: join(dir, 'p.db'),
+      flushFile: (_fd, done) => done(new Error('EIO: i/o error')),
+      flushFileNow: () => {
+        throw new Error('EIO: i/o error');
+      },
+    });
+    try {
+      await store.init();
+      for (const writes of [[start(store, 'a', 'lone')], [start(store, 'a', 'g1'), start(store, 'a', 'g2')]]) {
+        for (const error of (await Promise.allSettled(writes)).map((result) => (result as PromiseRejectedResult).reason as PlatformError)) {
+          expect(error.code).toBe(ErrorCode.Unavailable);
+          expect((error.cause as Error).message).toContain('EIO');
+        }
+      }
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -57,7 +57,7 @@ import {
 } from '../store.rows.js';
 import { LIMIT_PARAM, SqliteStatements } from './sqlite.statements.js';
 import { GroupCommit, type QueuedWrite } from './group-commit.js';
-import { WalSync, type FlushFile } from './wal-sync.js';
+import { WalSync, type FlushFile, type FlushFileNow } from './wal-sync.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -67,8 +67,10 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How long a writer waits for another process's lock before `WF_UNAVAILABLE`. @default 5000 */
   busyTimeoutMs?: number;
-  /** How `FULL` flushes the WAL after a group commit (a seam for tests). @default fs.fdatasync */
+  /** How `FULL` flushes the WAL after a group commit, off the event loop (a seam for tests). @default fs.fdatasync */
   flushFile?: FlushFile;
+  /** How `FULL` flushes the WAL after a lone write when no flush is under way (a seam for tests). @default fs.fdatasyncSync */
+  flushFileNow?: FlushFileNow;
 }
 
 /** What {@link SqliteStore.pendingWork} reads: whether work is under way, and when the clock alone brings more. */
@@ -127,7 +129,7 @@ export class SqliteStore implements Store {
       migrateSqlite(db, path);
       if (path !== ':memory:' && this.options.synchronous !== 'NORMAL') {
         // FULL from here on is kept by WalSync: each group commit is answered once the WAL is flushed.
-        this.walSync = new WalSync(`${resolve(path)}-wal`, this.options.flushFile);
+        this.walSync = new WalSync(`${resolve(path)}-wal`, this.options.flushFile, this.options.flushFileNow);
         db.pragma('synchronous = NORMAL');
       }
       this.statements = new SqliteStatements(db);
@@ -436,7 +438,7 @@ export class SqliteStore implements Store {
         if (!('error' in outcome)) publishChanges(this.listeners, outcome.changes!);
         write.reject(fault);
       });
-    });
+    }, writes.length === 1);
   }
 
   /** Runs `work` in a deferred (read) transaction, for one consistent snapshot. */

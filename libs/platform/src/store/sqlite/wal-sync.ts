@@ -1,7 +1,10 @@
-import { closeSync, fdatasync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
 
 /** How the WAL file is flushed to disk: `fs.fdatasync` (on libuv's thread pool), or a test's stand-in. */
 export type FlushFile = (fd: number, done: (error: Error | null) => void) => void;
+
+/** Flushes the WAL file on the calling thread: `fs.fdatasyncSync`, or a test's stand-in. */
+export type FlushFileNow = (fd: number) => void;
 
 /**
  * `synchronous=FULL` off the event loop. SQLite runs with `synchronous=NORMAL` (a commit writes
@@ -9,7 +12,9 @@ export type FlushFile = (fd: number, done: (error: Error | null) => void) => voi
  * database file, and the database file before the WAL is reused), and after each group commit
  * this flushes the WAL file on the thread pool; the commit's writes are answered once it is on
  * disk. While a flush runs, the event loop goes on parsing requests and committing the next
- * group; the groups committed meanwhile share the next flush.
+ * group; the groups committed meanwhile share the next flush. A lone write with no flush under
+ * way is flushed on the spot instead, as `synchronous=FULL` itself does: handing it to the thread
+ * pool would only add the hop there and back to its latency, with nothing else to overlap.
  */
 export class WalSync {
   private fd: number;
@@ -21,13 +26,28 @@ export class WalSync {
   constructor(
     private readonly walPath: string,
     private readonly flush: FlushFile = fdatasync,
+    private readonly flushNow: FlushFileNow = fdatasyncSync,
   ) {
     this.fd = openSync(walPath, 'r');
     this.inode = fstatSync(this.fd).ino;
   }
 
-  /** Calls `done` once every WAL write made before this call is on disk (or with the error that prevented it). */
-  after(done: (error: Error | null) => void): void {
+  /**
+   * Calls `done` once every WAL write made before this call is on disk (or with the error that
+   * prevented it). `alone` (a group of one write): flushed at once on this thread when no flush
+   * is under way, and `done` called before this returns.
+   */
+  after(done: (error: Error | null) => void, alone = false): void {
+    if (alone && !this.flushing && this.waiting.length === 0) {
+      let failure: Error | null = null;
+      try {
+        this.flushNow(this.currentFd());
+      } catch (error) {
+        failure = error as Error;
+      }
+      done(failure);
+      return;
+    }
     this.waiting.push(done);
     if (!this.flushing) this.start();
   }
