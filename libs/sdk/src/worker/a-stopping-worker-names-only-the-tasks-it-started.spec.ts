@@ -56,7 +56,7 @@ class ScriptedPlatform {
   readonly shutdowns: { workerId: string; startedTokens: readonly string[] }[] = [];
   readonly completionSent = deferred();
   readonly pollAborted = deferred();
-  private polls = 0;
+  private activityPolls = 0;
   readonly baseUrl = 'http://scripted';
 
   async register(): Promise<RegisterWorkerResponse> {
@@ -65,8 +65,9 @@ class ScriptedPlatform {
 
   async heartbeat(): Promise<void> {}
 
-  poll(_body: PollTasksRequest, signal?: AbortSignal): Promise<TasksResponse> {
-    if (++this.polls === 1) return Promise.resolve({ tasks: [activityTask(1)] });
+  poll(body: PollTasksRequest, signal?: AbortSignal): Promise<TasksResponse> {
+    // The first poll for activity tasks gets one; every other poll waits until it is aborted.
+    if (body.max_activity_tasks > 0 && ++this.activityPolls === 1) return Promise.resolve({ tasks: [activityTask(1)] });
     return new Promise((_resolve, reject) =>
       signal?.addEventListener('abort', () => {
         this.pollAborted.resolve();
