@@ -109,6 +109,8 @@ describe('the in-process worker transport', () => {
     ['a completion with a malformed token', (t) => t.complete({ worker_id: 'w', task_token: 'not a token', commands: [] } as never)],
     ['a request over the size limit', (t) => t.fail({ worker_id: 'w', task_token: 'a1.1', failure: { type: 'X', message: 'x'.repeat(Limits.maxRequestBytes) } } as never)],
     ['a heartbeat of an unknown session', (t) => t.heartbeat('no-such-worker')],
+    ['a body with a __proto__ key', (t) => t.complete(JSON.parse('{"worker_id":"w","task_token":"a1.1","commands":[],"__proto__":{"x":1}}') as never)],
+    ['a body with constructor.prototype', (t) => t.releaseTasks(JSON.parse('{"worker_id":"w","task_tokens":[],"constructor":{"prototype":{"x":1}}}') as never)],
   ])('answers %s with the status and code the HTTP API answers', async (_, call) => {
     const overHttp = await refusal(call(http));
     expect(overHttp).toBeDefined();

@@ -1,6 +1,6 @@
 import type { PollTasksRequest, TaskWire, TasksResponse } from '#workflows/protocol';
 import type { PlatformTransport } from '../transport/platform-transport.js';
-import { SlotCounter } from './slot-counter.js';
+import { SlotCounter, type SlotKind } from './slot-counter.js';
 import { TaskPoller } from './task-poller.js';
 
 /** A transport whose polls stay open until the test answers them (PlatformTransport is the declared seam). */
@@ -28,7 +28,7 @@ const activityTask = (id: number): TaskWire =>
 const asked = (transport: HeldPolls) => transport.requests.map(({ body }) => `${body.max_workflow_tasks}/${body.max_activity_tasks}`);
 
 /** A poller over the held transport, for worker-1, whose running count `running` gives. */
-function pollerOf(transport: HeldPolls, slots: SlotCounter, running: () => number = () => 0): TaskPoller {
+function pollerOf(transport: HeldPolls, slots: SlotCounter, running: () => Record<SlotKind, number> = () => ({ workflow: 0, activity: 0 })): TaskPoller {
   return new TaskPoller({
     transport: transport as unknown as PlatformTransport,
     slots,
@@ -97,22 +97,37 @@ describe('TaskPoller', () => {
     for (const request of transport.requests) request.answer({ tasks: [] });
   });
 
-  it('leaves a slot of each kind per running task to its completion, which brings the next task back (eager dispatch)', async () => {
+  it('leaves a workflow slot per running activity and an activity slot per running workflow task to their completions (eager dispatch)', async () => {
     const transport = new HeldPolls();
-    const slots = new SlotCounter({ workflow: 3, activity: 3 });
-    let running = 1;
+    const slots = new SlotCounter({ workflow: 4, activity: 4 });
+    let running = { workflow: 1, activity: 1 };
     const poller = pollerOf(transport, slots, () => running);
     const subscription = poller.tasks$.subscribe();
 
     await transport.sent(2);
-    expect(asked(transport)).toEqual(['2/0', '0/2']);
-    // The kept slots are the completion's to ask for: no poll takes them.
+    expect(asked(transport)).toEqual(['3/0', '0/3']);
+    // The kept slots are the completions' to ask for: no poll takes them.
     expect(slots.reserveFree()).toEqual({ max_workflow_tasks: 1, max_activity_tasks: 1 });
-    running = 0;
+    running = { workflow: 0, activity: 0 };
     slots.release('workflow');
     slots.release('activity');
     await transport.sent(4);
     expect(asked(transport).slice(2).sort()).toEqual(['0/1', '1/0']);
+
+    poller.stop();
+    subscription.unsubscribe();
+    for (const request of transport.requests) request.answer({ tasks: [] });
+  });
+
+  it('keeps half its workflow slots open to polls while every activity slot runs a long activity', async () => {
+    const transport = new HeldPolls();
+    const slots = new SlotCounter({ workflow: 4, activity: 8 });
+    const poller = pollerOf(transport, slots, () => ({ workflow: 0, activity: 8 }));
+    const subscription = poller.tasks$.subscribe();
+
+    // Eight running activities could each bring a workflow task back, but new executions' workflow tasks still get polled for.
+    await transport.sent(2);
+    expect(asked(transport)).toEqual(['2/0', '0/8']);
 
     poller.stop();
     subscription.unsubscribe();

@@ -56,10 +56,14 @@ export class SlotCounter {
     return this.limits[kind] - this.used[kind];
   }
 
-  /** Whether any slot (of `only` that kind, when given) is free beyond `keep` of each kind. */
-  hasFree(keep = 0, only?: SlotKind): boolean {
-    if (only) return this.spare(only, keep) > 0;
-    return this.spare('workflow', keep) > 0 || this.spare('activity', keep) > 0;
+  /** Whether a slot of `kind` is free beyond `keep`. */
+  hasFree(kind: SlotKind, keep = 0): boolean {
+    return this.spare(kind, keep) > 0;
+  }
+
+  /** How many slots of `kind` there are in all. */
+  limit(kind: SlotKind): number {
+    return this.limits[kind];
   }
 
   private spare(kind: SlotKind, keep: number): number {

@@ -15,10 +15,13 @@ export interface TaskPollerHost {
   /** The current session id (it changes when the worker registers again). */
   workerId(): string;
   /**
-   * How many tasks are running: polls leave as many free slots of each kind to their
-   * completions, so that the tasks those completions create come back in their answers (eager dispatch).
+   * How many tasks of each kind are running. Polls leave free, for their completions' answers
+   * (eager dispatch), a workflow slot per running activity (its completion may bring the next
+   * workflow task) and an activity slot per running workflow task (its completion may bring the
+   * activities it scheduled), but never more than half the slots of a kind: new work always
+   * finds room.
    */
-  running(): number;
+  running(): Record<SlotKind, number>;
   /** Handles a failed poll (re-register, back off); resolves when polling may go on. */
   recover(error: unknown, consecutiveFailures: number): Promise<void>;
 }
@@ -58,8 +61,8 @@ export class TaskPoller {
     };
     const loop = async (kind: SlotKind): Promise<void> => {
       while (!this.stopped) {
-        const headroom = this.host.running();
-        if (this.open[kind].size >= MAX_OPEN_POLLS_PER_KIND || !this.host.slots.hasFree(headroom, kind)) {
+        const headroom = headroomFor(kind, this.host.running(), this.host.slots);
+        if (this.open[kind].size >= MAX_OPEN_POLLS_PER_KIND || !this.host.slots.hasFree(kind, headroom)) {
           await this.host.slots.changed();
           continue;
         }
@@ -79,6 +82,12 @@ export class TaskPoller {
     for (const kind of KINDS) for (const abort of this.open[kind]) abort.abort();
     this.host.slots.notify();
   }
+}
+
+/** The free slots of `kind` a poll leaves to the running tasks' completions (see {@link TaskPollerHost.running}). */
+export function headroomFor(kind: SlotKind, running: Record<SlotKind, number>, slots: Pick<SlotCounter, 'limit'>): number {
+  const bringers = kind === 'workflow' ? running.activity : running.workflow;
+  return Math.min(bringers, Math.floor(slots.limit(kind) / 2));
 }
 
 /** Takes a response's tasks into the slots reserved for them, frees the rest, emits the tasks. */

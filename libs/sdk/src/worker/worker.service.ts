@@ -30,7 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { ActivityHeartbeater } from './activity-heartbeater.js';
 import { ActivityTaskExecutor } from './activity-task.executor.js';
 import { LocalActivityRunner } from './local-activity.runner.js';
-import { SlotCounter, slotKindOf } from './slot-counter.js';
+import { SlotCounter, slotKindOf, type SlotKind } from './slot-counter.js';
 import { TaskPoller, acceptTasks, releaseSlots } from './task-poller.js';
 import { WorkflowTaskExecutor } from './workflow-task.executor.js';
 import { WorkflowThreads, type WorkflowTaskRunner } from './workflow-threads.js';
@@ -72,8 +72,8 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   private stopping = false;
   /** Set once the platform took back this worker's tasks at shutdown: their outcomes are no longer ours to report. */
   private released = false;
-  /** Tasks running on the executors: polls leave as many free slots of each kind for their completions' next tasks. */
-  private running = 0;
+  /** Tasks running on the executors, by slot kind: polls leave free slots for their completions' next tasks. */
+  private readonly running: Record<SlotKind, number> = { workflow: 0, activity: 0 };
   /**
    * The tokens of the tasks this worker started (handed to an executor) whose outcome the
    * platform has not acknowledged. At shutdown only these count as attempts: every other task
@@ -186,14 +186,14 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
   /** Runs one task and reports its outcome; the response may carry the next tasks. */
   private async run(task: TaskWire): Promise<void> {
     this.started.add(task.task_token);
-    this.running++;
+    const slot = slotKindOf(task.kind);
+    this.running[slot]++;
     let request: Awaited<ReturnType<WorkerService['runTask']>>;
     try {
       request = await this.runTask(task);
     } finally {
-      this.running--;
+      this.running[slot]--;
     }
-    const slot = slotKindOf(task.kind);
     if (this.released) {
       this.slots.release(slot);
       return;

@@ -85,23 +85,33 @@ describe('a SQLite file store', () => {
     }
   });
 
-  it('refuses the writes of a commit whose flush failed, naming the reason', async () => {
+  it('refuses the writes of a commit whose flush failed, and every write after it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wf-wal-'));
+    let failNext = true;
     const store = new SqliteStore({
       path: join(dir, 'p.db'),
-      flushFile: (_fd, done) => done(new Error('EIO: i/o error')),
+      flushFile: (_fd, done) => done(null),
       flushFileNow: () => {
+        if (!failNext) return;
+        failNext = false;
         throw new Error('EIO: i/o error');
       },
     });
     try {
       await store.init();
-      for (const writes of [[start(store, 'a', 'lone')], [start(store, 'a', 'g1'), start(store, 'a', 'g2')]]) {
-        for (const error of (await Promise.allSettled(writes)).map((result) => (result as PromiseRejectedResult).reason as PlatformError)) {
+      const changed: string[] = [];
+      store.subscribe({ transition: () => undefined, changed: (_, ids) => changed.push(...ids), resync: () => undefined });
+      // The flush fails once; the disk then answers again, but nothing written since can be called durable.
+      const turns = [() => [start(store, 'a', 'lone')], () => [start(store, 'a', 'g1'), start(store, 'a', 'g2')], () => [start(store, 'a', 'later')]];
+      for (const turn of turns) {
+        for (const result of await Promise.allSettled(turn())) {
+          const error = (result as PromiseRejectedResult).reason as PlatformError;
           expect(error.code).toBe(ErrorCode.Unavailable);
+          expect(error.detail).toContain('takes no more writes');
           expect((error.cause as Error).message).toContain('EIO');
         }
       }
+      expect(changed).toEqual([]);
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -107,6 +107,12 @@ export class SqliteStore implements Store {
   private readonly listeners = new Set<StoreListener>();
   /** `synchronous=FULL` on a file: the WAL is flushed off the event loop after each group commit. */
   private walSync: WalSync | null = null;
+  /**
+   * Set by the first flush of the WAL that failed: from then on every write is refused. After a
+   * write-back error the kernel may drop the failed pages and report later flushes as fine, so
+   * nothing written since can be called durable (PostgreSQL stops for the same reason).
+   */
+  private walFailure: PlatformError | null = null;
 
   constructor(private readonly options: SqliteStoreOptions) {
     const synchronous = options.synchronous ?? 'FULL';
@@ -398,6 +404,10 @@ export class SqliteStore implements Store {
       for (const write of writes) write.reject(mapSqliteError(new Error('SqliteStore is not initialised or already closed')));
       return;
     }
+    if (this.walFailure) {
+      for (const write of writes) write.reject(this.walFailure);
+      return;
+    }
     const outcomes: { value?: unknown; error?: unknown; changes?: ReturnType<ExecutionChanges['take']> }[] = [];
     try {
       db.transaction(() => {
@@ -431,13 +441,13 @@ export class SqliteStore implements Store {
     // Answered, and published, once the commit is on disk.
     this.walSync.after((error) => {
       if (!error) return answer();
-      // Committed and visible, but perhaps not on disk: the changes are published, and the writers told it failed.
-      const fault = new PlatformError(ErrorCode.Unavailable, 'the store could not flush its write-ahead log to disk', { cause: error });
-      writes.forEach((write, index) => {
-        const outcome = outcomes[index]!;
-        if (!('error' in outcome)) publishChanges(this.listeners, outcome.changes!);
-        write.reject(fault);
-      });
+      // Committed, perhaps not on disk: not answered as done nor published, and no write is taken from now on.
+      this.walFailure ??= new PlatformError(
+        ErrorCode.Unavailable,
+        'the store could not flush its write-ahead log to disk and takes no more writes; restart the platform once the disk is healthy',
+        { cause: error },
+      );
+      for (const write of writes) write.reject(this.walFailure);
     }, writes.length === 1);
   }
 

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 
 /** How the WAL file is flushed to disk: `fs.fdatasync` (on libuv's thread pool), or a test's stand-in. */
 export type FlushFile = (fd: number, done: (error: Error | null) => void) => void;
@@ -17,19 +17,18 @@ export type FlushFileNow = (fd: number) => void;
  * pool would only add the hop there and back to its latency, with nothing else to overlap.
  */
 export class WalSync {
-  private fd: number;
-  private inode: number;
+  /** The WAL file SQLite writes, opened once: it keeps the same file while the database is open. */
+  private readonly fd: number;
   private flushing = false;
   private waiting: ((error: Error | null) => void)[] = [];
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly walPath: string,
+    walPath: string,
     private readonly flush: FlushFile = fdatasync,
     private readonly flushNow: FlushFileNow = fdatasyncSync,
   ) {
     this.fd = openSync(walPath, 'r');
-    this.inode = fstatSync(this.fd).ino;
   }
 
   /**
@@ -41,7 +40,7 @@ export class WalSync {
     if (alone && !this.flushing && this.waiting.length === 0) {
       let failure: Error | null = null;
       try {
-        this.flushNow(this.currentFd());
+        this.flushNow(this.fd);
       } catch (error) {
         failure = error as Error;
       }
@@ -67,14 +66,7 @@ export class WalSync {
     const batch = this.waiting;
     this.waiting = [];
     this.flushing = true;
-    let fd: number;
-    try {
-      fd = this.currentFd();
-    } catch (error) {
-      this.finish(batch, error as Error);
-      return;
-    }
-    this.flush(fd, (error) => this.finish(batch, error));
+    this.flush(this.fd, (error) => this.finish(batch, error));
   }
 
   private finish(batch: readonly ((error: Error | null) => void)[], error: Error | null): void {
@@ -83,16 +75,5 @@ export class WalSync {
     // Writes made while this flush ran are not covered by it: they get one of their own.
     if (this.waiting.length > 0) this.start();
     else for (const resolve of this.idleWaiters.splice(0)) resolve();
-  }
-
-  /** The WAL's descriptor, opened again if the file was replaced (SQLite keeps it while the database is open; this is a safeguard). */
-  private currentFd(): number {
-    const inode = statSync(this.walPath).ino;
-    if (inode !== this.inode) {
-      closeSync(this.fd);
-      this.fd = openSync(this.walPath, 'r');
-      this.inode = fstatSync(this.fd).ino;
-    }
-    return this.fd;
   }
 }
