@@ -204,18 +204,25 @@ function recordedCommands(history: readonly HistoryEvent[], markerIndex: number)
   return recorded;
 }
 
-/** Whether every side-effect value `recorded` holds is the one `produced` gave for the same sequence number. */
+/** Markers whose details hold a value this run produced (a side effect's, a local activity's outcome): another worker may have recorded another. */
+const VALUE_MARKERS: ReadonlySet<string> = new Set([SIDE_EFFECT_MARKER, LOCAL_ACTIVITY_MARKER]);
+
+/**
+ * Whether every value marker `recorded` holds (side effects, local activity outcomes) has the
+ * details `produced` gave for the same marker: a held run goes on with its own values only if
+ * history recorded those, not another worker's.
+ */
 function sideEffectsAlike(produced: readonly Command[], recorded: readonly HistoryEvent[]): boolean {
-  const values = new Map<unknown, unknown>();
+  const values = new Map<string, unknown>();
   for (const command of produced) {
-    if (command.type !== CommandType.RecordMarker || command.marker_name !== SIDE_EFFECT_MARKER) continue;
-    const details = command.details as { seq?: unknown; value?: unknown } | null;
-    values.set(details?.seq, details?.value ?? null);
+    if (command.type !== CommandType.RecordMarker || !VALUE_MARKERS.has(command.marker_name)) continue;
+    // As recorded: through JSON (no undefined fields).
+    values.set(`${command.marker_name} ${markerKey(command.details)}`, JSON.parse(JSON.stringify(command.details)) as unknown);
   }
   return recorded.every((event) => {
-    if (event.event_type !== EventType.MarkerRecorded || event.attributes.marker_name !== SIDE_EFFECT_MARKER) return true;
-    const details = event.attributes.details as { seq?: unknown; value?: unknown } | null;
-    return values.has(details?.seq) && isDeepStrictEqual(values.get(details?.seq), details?.value ?? null);
+    if (event.event_type !== EventType.MarkerRecorded || !VALUE_MARKERS.has(event.attributes.marker_name)) return true;
+    const key = `${event.attributes.marker_name} ${markerKey(event.attributes.details)}`;
+    return values.has(key) && isDeepStrictEqual(values.get(key), event.attributes.details);
   });
 }
 

@@ -58,3 +58,51 @@ describe('a held run whose answer history recorded with another side-effect valu
     expect(await executor.execute(task(recorded))).toEqual({ commands: [{ type: CommandType.CompleteWorkflow, result: 'token-2' }] });
   });
 });
+
+@Injectable()
+class Prices {
+  static quotes = 0;
+  @Activity({ local: true }) async quote(): Promise<number> {
+    return ++Prices.quotes;
+  }
+}
+
+@Workflow({ name: 'quote' })
+class QuoteWorkflow {
+  constructor(
+    private readonly prices: Prices,
+    private readonly tokens: Tokens,
+  ) {}
+  @Run() async run(): Promise<number> {
+    const price = await this.prices.quote();
+    await this.tokens.use('after');
+    return price;
+  }
+}
+
+describe('a held run whose answer history recorded with another local activity outcome', () => {
+  it('replays, and answers with the outcome history recorded (another worker ran the same task)', async () => {
+    const registry = new WorkflowRegistry();
+    const problems: string[] = [];
+    addActivityProvider(registry, Prices, true, problems);
+    addActivityProvider(registry, Tokens, true, problems);
+    addWorkflowClass(registry, QuoteWorkflow, problems);
+    expect(problems).toEqual([]);
+    const executor = new WorkflowTaskExecutor(registry, { maxCachedWorkflows: 10 });
+    const quoteTask = (events: NewEvent[]): WorkflowTaskWire => ({ ...task(events), workflow_name: 'quote' });
+
+    const start = started(null, 'quote');
+    // This worker's local activity gave 1, but its answer was refused (its lease ran out).
+    expect(await executor.execute(quoteTask([start]))).toEqual({ localActivities: [expect.objectContaining({ activity_name: 'quote' })] });
+    await executor.resumeLocal(quoteTask([start]), [{ activity_id: 1, attempts: 1, result: 1 }]);
+    // Another worker ran the same task and recorded 2.
+    const recorded: NewEvent[] = [
+      start,
+      taskCompleted(1, 'other'),
+      marker('local_activity', { activity_id: 1, activity_name: 'quote', attempts: 1, result: 2 }),
+      scheduled(2, 'use', ['after']),
+      completed(4, 2, 'after'),
+    ];
+    expect(await executor.execute(quoteTask(recorded))).toEqual({ commands: [{ type: CommandType.CompleteWorkflow, result: 2 }] });
+  });
+});
