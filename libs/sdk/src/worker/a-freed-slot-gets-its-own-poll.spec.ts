@@ -133,4 +133,27 @@ describe('TaskPoller', () => {
     subscription.unsubscribe();
     for (const request of transport.requests) request.answer({ tasks: [] });
   });
+
+  it('polls only for the kinds of task the worker has something registered for', async () => {
+    const transport = new HeldPolls();
+    const slots = new SlotCounter({ workflow: 2, activity: 2 });
+    const poller = new TaskPoller({
+      transport: transport as unknown as PlatformTransport,
+      slots,
+      pollWaitMs: 1000,
+      workerId: () => 'worker-1',
+      running: () => ({ workflow: 0, activity: 0 }),
+      kinds: () => ['activity'],
+      recover: async () => undefined,
+    });
+    const subscription = poller.tasks$.subscribe();
+    // Both loops send their first poll as polling starts: only the activity one exists.
+    await transport.sent(1);
+    expect(asked(transport)).toEqual(['0/2']);
+    expect(slots.free('workflow')).toBe(2);
+
+    poller.stop();
+    subscription.unsubscribe();
+    for (const request of transport.requests) request.answer({ tasks: [] });
+  });
 });

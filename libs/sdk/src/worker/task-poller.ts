@@ -22,6 +22,8 @@ export interface TaskPollerHost {
    * finds room.
    */
   running(): Record<SlotKind, number>;
+  /** The kinds of task this worker has anything registered for, read when polling starts. @default both */
+  kinds?(): readonly SlotKind[];
   /** Handles a failed poll (re-register, back off); resolves when polling may go on. */
   recover(error: unknown, consecutiveFailures: number): Promise<void>;
 }
@@ -71,7 +73,8 @@ export class TaskPoller {
         void pollOnce(kind, this.host.slots.reserveFree(headroom, kind), abort);
       }
     };
-    void Promise.all(KINDS.map((kind) => loop(kind))).then(() => subscriber.complete());
+    const kinds = this.host.kinds?.() ?? KINDS;
+    void Promise.all(kinds.map((kind) => loop(kind))).then(() => subscriber.complete());
     return () => this.stop();
   });
 

@@ -102,6 +102,8 @@ export class WorkerService implements OnModuleInit, OnApplicationBootstrap, Befo
       pollWaitMs: options.pollWaitMs,
       workerId: () => this.session!.worker_id,
       running: () => this.running,
+      // A worker without activities does not poll for activity tasks (nor one without workflows for workflow tasks).
+      kinds: () => [...(registry.workflows.size > 0 ? (['workflow'] as const) : []), ...(registry.activities.size > 0 ? (['activity'] as const) : [])],
       recover: (error, failures) => this.recover(error, failures),
     });
     this.localActivities = new LocalActivityRunner(activityTasks, registry, this.shutdown.signal, () => performance.now());
