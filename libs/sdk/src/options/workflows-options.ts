@@ -24,7 +24,9 @@ export interface WorkflowsModuleOptions {
   /**
    * Executions kept in memory between their workflow tasks (the sticky cache, least recently used
    * evicted first): their next task is applied without replaying the history. 0 disables it.
-   * @default env `WORKFLOWS_MAX_CACHED_WORKFLOWS`, else 1000
+   * Keep it above the executions one worker has in flight: a run it dropped replays from its whole
+   * history at its next task.
+   * @default env `WORKFLOWS_MAX_CACHED_WORKFLOWS`, else 4000
    */
   maxCachedWorkflows?: number;
   /**
@@ -148,7 +150,7 @@ export function resolveWorkflowsOptions(raw: WorkflowsModuleOptions = {}, env: E
     maxConcurrentActivityTasks: count(raw.maxConcurrentActivityTasks, 'maxConcurrentActivityTasks', 100, 1, 'WORKFLOWS_MAX_CONCURRENT_ACTIVITY_TASKS'),
     pollWaitMs: count(raw.pollWaitMs, 'pollWaitMs', 30_000, 100),
     shutdownGraceMs: count(raw.shutdownGraceMs, 'shutdownGraceMs', 10_000, 0, 'WORKFLOWS_SHUTDOWN_GRACE_MS'),
-    maxCachedWorkflows: count(raw.maxCachedWorkflows, 'maxCachedWorkflows', 1000, 0, 'WORKFLOWS_MAX_CACHED_WORKFLOWS'),
+    maxCachedWorkflows: count(raw.maxCachedWorkflows, 'maxCachedWorkflows', 4000, 0, 'WORKFLOWS_MAX_CACHED_WORKFLOWS'),
     workflowThreads: count(raw.workflowThreads, 'workflowThreads', DEFAULT_WORKFLOW_THREADS, 0, 'WORKFLOWS_WORKFLOW_THREADS'),
     deadlockTimeoutMs: count(raw.deadlockTimeoutMs, 'deadlockTimeoutMs', 2000, MIN_DEADLOCK_TIMEOUT_MS, 'WORKFLOWS_DEADLOCK_TIMEOUT_MS'),
     embedded: {
