@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EventType, PlatformFailureType, type HistoryEvent } from '#workflows/protocol';
-import { WorkflowsClient } from '#workflows/sdk';
-import { SpawnedProcess, startPlatformProcess, startWorkerProcess } from '../support/spawned-process.js';
+import type { WorkflowsClient } from '#workflows/sdk';
+import { E2eCluster } from '../support/e2e-cluster.js';
+import type { SpawnedProcess } from '../support/spawned-process.js';
 
 const KEY = 'wf_local_activities_key';
 const WORKER = 'dist/test/fixtures/local-activities.worker.js';
@@ -31,32 +30,17 @@ function runsOf(workers: SpawnedProcess[], executionId: string, step: number): R
 }
 
 describe('local activities run in workflow threads and survive a worker crash', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wf-local-activities-'));
-  const processes: SpawnedProcess[] = [];
-  let url: string;
+  const cluster = new E2eCluster(KEY, 'local', WORKER);
+  const { dir } = cluster;
   let client: WorkflowsClient;
-
-  const worker = async (name: string, deploymentName: string): Promise<SpawnedProcess> => {
-    const started = await startWorkerProcess(name, url, KEY, WORKER, { ...WORKER_ENV, DEPLOYMENT_NAME: deploymentName });
-    processes.push(started);
-    return started;
-  };
+  const worker = (name: string, deploymentName: string): Promise<SpawnedProcess> => cluster.worker(name, { ...WORKER_ENV, DEPLOYMENT_NAME: deploymentName });
 
   beforeAll(async () => {
-    const platform = await startPlatformProcess(`${KEY}:local`, {
-      WORKFLOWS_DB_PATH: join(dir, 'platform.db'),
-      WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS: String(WORKFLOW_TASK_TIMEOUT_MS),
-    });
-    processes.push(platform.process);
-    url = platform.url;
-    client = WorkflowsClient.connect({ serverUrl: url, apiKey: KEY });
+    await cluster.start({ WORKFLOWS_WORKFLOW_TASK_TIMEOUT_MS: String(WORKFLOW_TASK_TIMEOUT_MS) });
+    client = cluster.client;
   }, 30_000);
 
-  afterAll(async () => {
-    await client?.close();
-    for (const child of processes.reverse()) await child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => cluster.close());
 
   it('run inside workflow tasks on worker threads: recorded as markers, no activity task, no failed workflow task, each step run once', async () => {
     const workers = [await worker('w-threads-a', 'threads'), await worker('w-threads-b', 'threads')];

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EventType } from '#workflows/protocol';
-import { WorkflowFailedError, WorkflowsClient } from '#workflows/sdk';
+import { WorkflowFailedError, type WorkflowsClient } from '#workflows/sdk';
 import { duplicateSchedules, eventsAfterClose, recordedDuplicates } from '../support/history-checks.js';
-import { SpawnedProcess, startPlatformProcess, startWorkerProcess } from '../support/spawned-process.js';
+import { E2eCluster } from '../support/e2e-cluster.js';
+import type { SpawnedProcess } from '../support/spawned-process.js';
 
 const KEY = 'wf_reliability_key';
 const WORKER = 'dist/test/fixtures/reliability.worker.js';
@@ -14,31 +12,20 @@ const SESSION_TIMEOUT_MS = 2000;
 const PLATFORM_ENV = { WORKFLOWS_HEARTBEAT_INTERVAL_MS: '200', WORKFLOWS_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) };
 
 describe('crashed, stopped and frozen workers lose nothing (R1, R2, R3, R5, R12, R33)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wf-reliability-'));
-  const processes: SpawnedProcess[] = [];
-  let url: string;
+  const cluster = new E2eCluster(KEY, 'reliability', WORKER);
+  const { processes } = cluster;
   let client: WorkflowsClient;
 
-  const worker = async (name: string, env: Record<string, string> = {}): Promise<SpawnedProcess> => {
-    const started = await startWorkerProcess(name, url, KEY, WORKER, env);
-    processes.push(started);
-    return started;
-  };
+  const worker = (name: string, env: Record<string, string> = {}): Promise<SpawnedProcess> => cluster.worker(name, env);
   const pick = (pattern: RegExp): Promise<{ process: SpawnedProcess; match: RegExpMatchArray }> =>
     Promise.any(processes.filter((p) => p.name.startsWith('w-')).map(async (p) => ({ process: p, match: await p.waitFor(pattern, 30_000) })));
 
   beforeAll(async () => {
-    const platform = await startPlatformProcess(`${KEY}:reliability`, { ...PLATFORM_ENV, WORKFLOWS_DB_PATH: join(dir, 'platform.db') });
-    processes.push(platform.process);
-    url = platform.url;
-    client = WorkflowsClient.connect({ serverUrl: url, apiKey: KEY });
+    await cluster.start(PLATFORM_ENV);
+    client = cluster.client;
   }, 30_000);
 
-  afterAll(async () => {
-    await client?.close();
-    for (const child of processes.reverse()) await child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => cluster.close());
 
   it('R1: kill -9 of a worker mid-activity: every execution completes, no activity recorded twice', async () => {
     const a = await worker('w-r1-a', { DEPLOYMENT_NAME: 'r1' });
@@ -157,7 +144,7 @@ describe('crashed, stopped and frozen workers lose nothing (R1, R2, R3, R5, R12,
     ]);
     const history = await client.getHandle((await client.start('steps', { input: { steps: 1, ms: 1 } })).executionId).result();
     expect(history).toHaveLength(1);
-    const all = await (await fetch(`${url}/v1/workflows/runs?page_size=1000`, { headers: { authorization: `Bearer ${KEY}` } })).json();
+    const all = await (await fetch(`${cluster.url}/v1/workflows/runs?page_size=1000`, { headers: { authorization: `Bearer ${KEY}` } })).json();
     for (const execution of (all as { executions: { execution_id: string }[] }).executions) {
       expect(eventsAfterClose(await client.getHandle(execution.execution_id).history())).toBe(0);
     }
